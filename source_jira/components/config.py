@@ -1,0 +1,214 @@
+"""Config migrations and normalisation. Python because the legacy forms differ in shape (flat vs nested, renamed
+fields, labels as auth types) and the OAuth cloudId needs an HTTP look-up, which ConfigAddFields cannot do."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import InitVar, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping, MutableMapping, Optional
+from urllib.parse import urlsplit
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
+    ConfigTransformation,
+)
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+logger = logging.getLogger("airbyte")
+
+ATLASSIAN_TOKEN_URL = "https://auth.atlassian.com/oauth/token"
+ATLASSIAN_RESOURCES_URL = "https://api.atlassian.com/oauth/token/accessible-resources"
+
+_AUTH_TYPE_ALIASES = {
+    "api_token": "api_token",
+    "API Token": "api_token",
+    "api token": "api_token",
+    "oauth2.0": "oauth2.0",
+    "OAuth2.0": "oauth2.0",
+    "oauth2": "oauth2.0",
+    "bearer": "bearer",
+    "Service Account": "bearer",
+    "service_account": "bearer",
+}
+
+
+def config_error(message: str) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+def normalize_domain(raw: Any) -> str:
+    """`acme`, `acme.atlassian.net`, `https://acme.atlassian.net/` -> `acme.atlassian.net`; `host:port` is kept."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise config_error("The Jira site (domain) is empty: give it as acme.atlassian.net.")
+    value = raw.strip()
+    lowered = value.lower()
+    if lowered.startswith("http://"):
+        raise config_error(
+            f"The Jira site '{value}' uses http://; Jira Cloud is HTTPS only. Use https:// or just the host name."
+        )
+    if "://" in value:
+        if not lowered.startswith("https://"):
+            raise config_error(f"The Jira site '{value}' has an unsupported scheme; give the host, e.g. acme.atlassian.net.")
+        value = value[len("https://") :]
+    host = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].strip().rstrip(".")
+    if "@" in host or not host or any(c.isspace() for c in host):
+        raise config_error(f"The Jira site '{raw}' is not a valid host name; give it as acme.atlassian.net.")
+    try:
+        parsed = urlsplit("https://" + host)
+        parsed.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise config_error(f"The Jira site '{raw}' has an invalid port; give it as acme.atlassian.net.") from None
+    hostname = parsed.hostname or ""
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-.[]:")
+    if not hostname or not set(hostname.lower()) <= allowed:
+        raise config_error(f"The Jira site '{raw}' is not a valid host name; give it as acme.atlassian.net.")
+    if "." not in hostname and ":" not in host and hostname != "localhost":
+        host = f"{host}.atlassian.net"
+    return host.lower()
+
+
+@dataclass
+class MigrateLegacyCredentials(ConfigTransformation):
+    """Configs of the official connector keep working: flat `email`/`api_token`, and its `credentials` forms
+    ("API Token", "Service Account" with `service_account_token`, "OAuth2.0")."""
+
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        creds = config.get("credentials")
+        if not isinstance(creds, Mapping):
+            if config.get("api_token") is not None or config.get("email") is not None:
+                config["credentials"] = {
+                    "auth_type": "api_token",
+                    "email": config.pop("email", None),
+                    "api_token": config.pop("api_token", None),
+                }
+            return
+        creds = dict(creds)
+        auth_type = creds.get("auth_type") or creds.get("option_title") or (
+            "oauth2.0" if creds.get("client_id") else "bearer" if creds.get("service_account_token") else "api_token"
+        )
+        creds["auth_type"] = _AUTH_TYPE_ALIASES.get(auth_type, auth_type)
+        if creds["auth_type"] == "bearer" and "service_account_token" in creds:
+            creds["api_token"] = creds.pop("service_account_token")
+        if "domain" in creds:
+            domain = creds.pop("domain")
+            config.setdefault("domain", domain)
+        creds.pop("option_title", None)
+        if creds != config["credentials"]:
+            config["credentials"] = creds
+
+
+@dataclass
+class NormalizeDomain(ConfigTransformation):
+    """Normalise the site once: scheme and path stripped, bare site names completed, http:// refused."""
+
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        if "domain" in config:
+            config["domain"] = normalize_domain(config["domain"])
+
+
+@dataclass
+class ResolveOAuthCloudId(ConfigTransformation):
+    """OAuth 2.0 calls go to api.atlassian.com/ex/jira/{cloudId}; find the site's cloudId once and persist it
+    (the CDK writes a migrated config back through a CONNECTOR_CONFIG control message). If the access token has
+    expired, it is refreshed here and the rotated refresh token is persisted in the same message."""
+
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+    token_url: str = ATLASSIAN_TOKEN_URL
+    resources_url: str = ATLASSIAN_RESOURCES_URL
+    timeout: float = field(default=20.0)
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        creds = config.get("credentials")
+        if not isinstance(creds, Mapping) or creds.get("auth_type") != "oauth2.0" or creds.get("cloud_id"):
+            return
+        creds = dict(creds)
+        domain = normalize_domain(config.get("domain"))
+        token = self._valid_access_token(creds)
+        if creds != config["credentials"]:
+            # The refresh rotated the refresh token: keep it even if the look-up below fails.
+            config["credentials"] = creds
+            _emit_config(config)
+        try:
+            response = requests.get(
+                self.resources_url,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise config_error(f"Could not reach Atlassian to find the site's cloudId: {type(exc).__name__}.") from None
+        if response.status_code != 200:
+            raise config_error(
+                f"Atlassian refused to list the sites of this OAuth grant (HTTP {response.status_code}); "
+                "re-authorise the app."
+            )
+        try:
+            sites = response.json()
+        except ValueError:
+            raise config_error("Atlassian's accessible-resources answer was not JSON; try again later.") from None
+        for site in sites if isinstance(sites, list) else []:
+            url = str(site.get("url", ""))
+            if urlsplit(url).netloc.lower() == domain.split(":")[0]:
+                creds["cloud_id"] = site.get("id")
+                config["credentials"] = creds
+                return
+        names = ", ".join(urlsplit(str(s.get("url", ""))).netloc for s in sites if isinstance(s, Mapping)) or "none"
+        raise config_error(f"The OAuth grant has no access to the site {domain}; it can reach: {names}.")
+
+    def _valid_access_token(self, creds: dict) -> str:
+        expiry = _parse_datetime(creds.get("token_expiry_date"))
+        if creds.get("access_token") and expiry and expiry > datetime.now(timezone.utc) + timedelta(minutes=1):
+            return str(creds["access_token"])
+        try:
+            response = requests.post(
+                self.token_url,
+                json={
+                    "grant_type": "refresh_token",
+                    "client_id": creds.get("client_id"),
+                    "client_secret": creds.get("client_secret"),
+                    "refresh_token": creds.get("refresh_token"),
+                },
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise config_error(f"Could not reach Atlassian to refresh the OAuth token: {type(exc).__name__}.") from None
+        if response.status_code != 200:
+            raise config_error(
+                f"Atlassian refused to refresh the OAuth token (HTTP {response.status_code}); the refresh token may "
+                "have expired or been rotated: re-authorise the app."
+            )
+        try:
+            body = response.json()
+            creds["access_token"] = body["access_token"]
+        except (ValueError, KeyError, TypeError):
+            raise config_error("Atlassian's token answer had no access token; try again later.") from None
+        if body.get("refresh_token"):
+            creds["refresh_token"] = body["refresh_token"]
+        expires_in = int(body.get("expires_in", 3600))
+        creds["token_expiry_date"] = (datetime.now(timezone.utc) + timedelta(seconds=expires_in)).isoformat()
+        return str(creds["access_token"])
+
+
+def _emit_config(config: Mapping[str, Any]) -> None:
+    """Persist a config that changed (rotated token) through the platform's CONNECTOR_CONFIG control message."""
+    import orjson
+    from airbyte_cdk.models import AirbyteMessageSerializer
+    from airbyte_cdk.config_observation import create_connector_config_control_message
+
+    message = create_connector_config_control_message(dict(config))
+    print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode(), flush=True)
+
+
+def _parse_datetime(value: Any) -> Optional[datetime]:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
