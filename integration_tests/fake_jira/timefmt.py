@@ -7,7 +7,7 @@ All instants are kept as epoch milliseconds (int). Platform responses render the
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -119,10 +119,6 @@ def parse_iso(value: str, tz: ZoneInfo) -> int:
     return int(dt.timestamp() * 1000)
 
 
-def today(tz: ZoneInfo, now_ms: int) -> date:
-    return datetime.fromtimestamp(now_ms // 1000, tz).date()
-
-
 __all__ = [
     "UTC",
     "MINUTE_MS",
@@ -137,5 +133,4 @@ __all__ = [
     "JqlDateError",
     "parse_iso",
     "start_of_day",
-    "timedelta",
 ]

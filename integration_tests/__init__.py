@@ -1,0 +1,1 @@
+"""Integration tests of source-jira (end-to-end against a fake Jira Cloud site)."""

@@ -1,0 +1,63 @@
+"""A realistic, deterministic fake Jira Cloud site over HTTPS on 127.0.0.1.
+
+Ground truth for end-to-end tests, the README demo and the benchmark against Airbyte's official
+connector. Responses follow Atlassian's REST shapes (``/rest/api/3``, ``/rest/agile/1.0``).
+
+    from integration_tests.fake_jira import FakeJira
+    with FakeJira(issues=2000, seed=42, timezone="America/Los_Angeles") as fake:
+        cfg = fake.config()                 # connector config; trust fake.ca_path (REQUESTS_CA_BUNDLE)
+        fake.ground_truth("issues")         # {("10000",), ("10001",), ...}
+        fake.request_counts()               # {"POST /rest/api/3/search/jql": 21, ...}
+
+CLI: ``python -m integration_tests.fake_jira --issues 2000 --seed 42 --port 0`` prints one JSON line
+(base_url, domain, port, ca_path, email, api_token, ...) and serves until SIGTERM/SIGINT; a separate
+process drives it through ``/_fake/<method>`` (JSON body = keyword arguments, no auth; answer
+``{"result": ...}``), e.g. ``POST /_fake/update_issues {"n_or_ids": 5}``,
+``GET /_fake/ground_truth?stream=issues&projects=PLAT,MOB``. ``client.FakeJiraClient`` wraps that.
+
+Site: 7 projects (PLAT, MOB, OPS, SEC, MKT company-managed; WEB, DATA team-managed), 60 users (e-mail
+present / absent / null, app and customer accounts, inactive users), 10 groups, 8 boards (scrum,
+kanban, team-managed ``simple`` with and without sprints; a cross-project scrum board that shares
+sprints with two others), two-week sprints over ~1.5 years, issues over 2 years up to now (DST
+transitions inside), sub-tasks, epics, custom fields, changelogs (some > 100 entries), comments and
+worklogs (~1 % > 20, so the embedded page is truncated), attachments, watchers, votes, remote links,
+properties, transitions and the configuration objects (schemes, screens, filters, dashboards...).
+
+Ids in ground truth — as the records carry them (tuple order = ``ground_truth_pk(stream)``):
+
+* numeric **strings**: issues/issue_ids, issue_changelogs, issue_comments, issue_worklogs,
+  issue_attachments (``id``); ``issueId`` in issue_watchers / issue_votes / issue_properties /
+  issue_transitions (transition ``id`` is a string too, e.g. "21"); sprint_issues / board_issues
+  ``issueId``; projects, project_versions, project_components, project_categories; project_avatars
+  (``projectId`` and avatar ``id``); project_email ``projectId``; issue_types, issue_priorities,
+  issue_resolutions, workflow_statuses, issue_link_types, issue_type_schemes,
+  issue_type_screen_schemes, filters, dashboards, priority_schemes; filter_sharing ``filterId``.
+* **ints**: boards, sprints, board_configuration (board id); sprint_issues ``sprintId``;
+  board_issues ``boardId``; epics (``boardId``, epic ``id`` — the agile API types the epic id as an
+  int); issue_remote_links; project_roles; workflow_status_categories; issue_security_schemes;
+  issue_field_configurations; workflow_schemes; permission_schemes (the default one is id 0);
+  issue_notification_schemes; screens; screen_tabs (screenId, id); screen_tab_fields (screenId,
+  tabId, and the field ``id`` is a string); filter_sharing share ``id``; audit_records.
+* other strings: users / group_members ``accountId``; groups ``groupId`` (UUID); workflows (UUID,
+  new ``/workflows/search`` API); issue_fields / custom field contexts / options (``customfield_…``,
+  context and option ids are numeric strings); labels; project_types, application_roles,
+  time_tracking, permissions (``key``); server_info (``baseUrl``); myself (``accountId``).
+
+``ground_truth`` drops deleted issues and their children (``FakeJira.depends_on_deleted`` lists the
+streams affected) and ignores index lag / ``hide_from_search`` (they are transient). ``projects=``
+filters the issue-derived streams only (``FakeJira.project_filtered``). ``group_members`` includes
+inactive members: ``/group/member`` leaves them out unless ``includeInactiveUsers=true`` (as Jira).
+
+Semantics worth knowing (all mirror Jira Cloud): datetimes in ``/rest/api/3`` are rendered in the
+``/myself`` zone as ``2025-01-01T14:17:25.435-0800``, sprint dates in UTC ``…Z``; JQL date strings are
+read in that zone, epoch ms are zone-free, comparisons are at minute precision (both sides truncated
+to the minute), seconds in a date string are a 400; search pages are keyset-paged (``nextPageToken``
+encodes the last sort key) and re-evaluated per page; ``/worklog/updated`` returns ``updatedTime >=
+since`` and leaves out the last 60 s; the worklog feed carries ``worklogId`` as an int while worklog
+objects carry ``id``/``issueId`` as strings.
+"""
+
+from .core import FakeJira
+from .site import DEPENDS_ON_DELETED, PROJECT_FILTERED, STREAM_PKS
+
+__all__ = ["FakeJira", "STREAM_PKS", "DEPENDS_ON_DELETED", "PROJECT_FILTERED"]

@@ -1,0 +1,52 @@
+"""``python -m integration_tests.fake_jira``: serve a fake Jira site until SIGTERM/SIGINT.
+
+Prints one JSON line on stdout: base_url, domain, port, ca_path, email, api_token (and a few more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .core import FakeJira
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m integration_tests.fake_jira", description=__doc__)
+    ap.add_argument("--issues", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--timezone", default="America/Los_Angeles")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--email", default="demo@example.com")
+    ap.add_argument("--api-token", default="fake-token-123")
+    ap.add_argument("--bearer-token", default=None)
+    args = ap.parse_args(argv)
+
+    fake = FakeJira(issues=args.issues, seed=args.seed, timezone=args.timezone, email=args.email,
+                    api_token=args.api_token, bearer_token=args.bearer_token,
+                    latency_ms=args.latency_ms, port=args.port)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    fake.start()
+    info = fake.info()
+    sys.stdout.write(json.dumps(info) + "\n")
+    sys.stdout.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
