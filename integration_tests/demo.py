@@ -1,0 +1,206 @@
+"""The README's demo: a fake Jira Cloud over HTTPS on 127.0.0.1, then the real `source-jira` command runs
+check, discover, a full read of every stream, a change to the site, and an incremental read — with live progress
+and a per-stream summary (records, requests, seconds).
+
+    python -m integration_tests.demo [--issues 2000] [--timezone Asia/Kolkata] [--workers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+from integration_tests.conftest import configured_catalog, run_connector, source_jira_command
+from integration_tests.fake_jira import FakeJira
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def endpoint_patterns() -> List[Tuple[str, re.Pattern]]:
+    """stream -> regex of the endpoint paths it calls, from the manifest itself (so the table stays true)."""
+    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    found: List[Tuple[str, re.Pattern]] = []
+
+    def walk(node, stream: Optional[str]):
+        if isinstance(node, dict):
+            params = node.get("$parameters") or {}
+            stream = params.get("name", stream) if isinstance(params, dict) else stream
+            path = node.get("path")
+            if isinstance(path, str) and stream:
+                template = path if "{{ parameters" not in path else params.get("path", "")
+                if template:
+                    regex = re.sub(r"\\\{\\\{.*?\\\}\\\}", "[^/]+", re.escape(template.strip("/")))
+                    found.append((stream, re.compile(rf"/{regex}$")))
+            for value in node.values():
+                walk(value, stream)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, stream)
+
+    walk(manifest.get("definitions", {}).get("streams", {}), None)
+    return found
+
+
+def attribute_requests(counts: Dict[str, int], selected: List[str]) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """Requests per stream where an endpoint belongs to one stream; shared endpoints are listed on their own."""
+    patterns = [(s, p) for s, p in endpoint_patterns() if s in selected]
+    per_stream: Dict[str, int] = Counter()
+    shared: Dict[str, int] = Counter()
+    for key, count in counts.items():
+        path = re.sub(r"/\d+(?=/|$)", "/1", key.split(" ", 1)[-1])
+        owners = {s for s, p in patterns if p.search(path) or p.search(key.split(" ", 1)[-1])}
+        if len(owners) == 1:
+            per_stream[owners.pop()] += count
+        else:
+            shared[key] += count
+    return per_stream, shared
+
+
+def read_with_progress(config: dict, catalog: dict, state: Optional[list], ca_path: str) -> Tuple[Dict[str, int], Dict[str, float], list, List[dict], int]:
+    """Run `source-jira read`, printing a progress line while records stream in."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for name, payload in (("config", config), ("catalog", catalog), ("state", state)):
+            if payload is not None:
+                paths[name] = Path(tmp) / f"{name}.json"
+                paths[name].write_text(json.dumps(payload))
+        args = source_jira_command() + ["read", "--config", str(paths["config"]), "--catalog", str(paths["catalog"])]
+        if "state" in paths:
+            args += ["--state", str(paths["state"])]
+        env = dict(os.environ, REQUESTS_CA_BUNDLE=ca_path)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
+        records: Dict[str, int] = Counter()
+        started: Dict[str, float] = {}
+        seconds: Dict[str, float] = {}
+        states: Dict[str, dict] = {}
+        errors: List[dict] = []
+        last_print = 0.0
+        t0 = time.monotonic()
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            message = json.loads(line)
+            kind = message.get("type")
+            if kind == "RECORD":
+                records[message["record"]["stream"]] += 1
+            elif kind == "STATE" and message["state"].get("type") == "STREAM":
+                states[message["state"]["stream"]["stream_descriptor"]["name"]] = message["state"]
+            elif kind == "TRACE":
+                trace = message["trace"]
+                if trace.get("type") == "ERROR":
+                    errors.append(trace["error"])
+                elif trace.get("type") == "STREAM_STATUS":
+                    status = trace["stream_status"]
+                    name = status["stream_descriptor"]["name"]
+                    if status["status"] == "STARTED":
+                        started[name] = time.monotonic()
+                    elif status["status"] in ("COMPLETE", "INCOMPLETE"):
+                        seconds[name] = time.monotonic() - started.get(name, t0)
+            now = time.monotonic()
+            if now - last_print > 1.0:
+                last_print = now
+                busy = [n for n in started if n not in seconds]
+                sys.stdout.write(
+                    f"\r  {now - t0:6.1f}s  {sum(records.values()):>8} records  {len(seconds)}/{len(catalog['streams'])} streams done"
+                    f"  running: {', '.join(sorted(busy)[:4])}{'…' if len(busy) > 4 else ''}".ljust(140)[:140]
+                )
+                sys.stdout.flush()
+        proc.wait()
+        stderr = proc.stderr.read() if proc.stderr else ""
+        sys.stdout.write("\r" + " " * 140 + "\r")
+        if stderr.strip():
+            say("  stderr: " + stderr.strip().splitlines()[-1][:200])
+        return records, seconds, list(states.values()), errors, proc.returncode
+
+
+def table(title: str, records: Dict[str, int], seconds: Dict[str, float], requests: Dict[str, int], shared: Dict[str, int], streams: List[str]) -> None:
+    say(f"\n{title}")
+    say(f"  {'stream':<34} {'records':>9} {'requests':>9} {'seconds':>8}")
+    say(f"  {'-' * 34} {'-' * 9} {'-' * 9} {'-' * 8}")
+    for name in streams:
+        req = requests.get(name)
+        say(f"  {name:<34} {records.get(name, 0):>9} {('' if req is None else req):>9} {seconds.get(name, 0.0):>8.1f}")
+    if shared:
+        say("  requests on endpoints shared by several streams:")
+        for key, count in sorted(shared.items(), key=lambda kv: -kv[1]):
+            say(f"    {key:<60} {count:>6}")
+    say(f"  {'total':<34} {sum(records.values()):>9} {sum(requests.values()) + sum(shared.values()):>9}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--timezone", default="America/Los_Angeles")
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args(argv)
+
+    say(f"Starting a fake Jira Cloud with {args.issues} issues (user time zone {args.timezone}) …")
+    with FakeJira(issues=args.issues, seed=args.seed, timezone=args.timezone) as fake:
+        config = fake.config(num_workers=args.workers)
+        say(f"  site {fake.base_url}  (CA {fake.ca_path})\n")
+
+        say("$ source-jira check")
+        check = run_connector("check", config=config, ca_path=fake.ca_path)
+        status = check.connection_status() or {}
+        say(f"  {status.get('status')} {status.get('message') or ''}")
+        if status.get("status") != "SUCCEEDED":
+            return 1
+
+        say("$ source-jira discover")
+        discovered = run_connector("discover", config=config, ca_path=fake.ca_path).catalog()
+        if not discovered:
+            say("  discover gave no catalog")
+            return 1
+        catalog = configured_catalog(discovered)
+        names = [s["stream"]["name"] for s in catalog["streams"]]
+        incremental = [s["stream"]["name"] for s in catalog["streams"] if s["sync_mode"] == "incremental"]
+        say(f"  {len(names)} streams, {len(incremental)} incremental: {', '.join(incremental) or '-'}\n")
+
+        say("$ source-jira read   (full: every stream)")
+        fake.reset_counts()
+        t0 = time.monotonic()
+        records, seconds, state, errors, rc = read_with_progress(config, catalog, None, fake.ca_path)
+        wall = time.monotonic() - t0
+        per_stream, shared = attribute_requests(fake.request_counts(), names)
+        table(f"Full read: {sum(records.values())} records in {wall:.1f} s", records, seconds, per_stream, shared, names)
+        for error in errors:
+            say(f"  ERROR: {error.get('message')}")
+        if rc != 0:
+            say(f"  read exited with {rc}")
+            return 1
+
+        say("\nChanging the site: 50 issues updated, comments and worklogs added, 5 issues deleted …")
+        fake.update_issues(50)
+        fake.add_comments(20)
+        fake.add_worklogs(20)
+        fake.delete_issues(5)
+
+        say("$ source-jira read --state <state of the full read>   (incremental)")
+        fake.reset_counts()
+        t0 = time.monotonic()
+        records2, seconds2, _, errors2, rc2 = read_with_progress(config, catalog, state, fake.ca_path)
+        wall2 = time.monotonic() - t0
+        per_stream2, shared2 = attribute_requests(fake.request_counts(), names)
+        table(f"Incremental read: {sum(records2.values())} records in {wall2:.1f} s", records2, seconds2, per_stream2, shared2, names)
+        for error in errors2:
+            say(f"  ERROR: {error.get('message')}")
+        return 0 if rc2 == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

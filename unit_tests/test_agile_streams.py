@@ -1,0 +1,321 @@
+"""Unit tests of the agile streams (boards, sprints, sprint_issues, board_issues, board_configuration, epics) with the
+CDK's HttpMocker: paging, the `projects` filter, kanban boards skipped, the 400 "does not support sprints" skip (and
+that any other 400 still fails), shared sprints emitted once, per-board/per-sprint keys, story points resolved from
+/field, incremental JQL from a small global state, and records valid against the schemas."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, List, Optional
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+
+from unit_tests.conftest import AGILE, API, assert_records_match_schema, base_config, read_stream, records_of, stream_state
+
+SP_FIELDS = "status,updated,customfield_10016,customfield_10026"
+
+
+def _json(body: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(body), status)
+
+
+def _board(board_id: int, board_type: str, project_key: Optional[str] = "PROJ", project_id: int = 10000) -> dict:
+    board = {"id": board_id, "self": f"{AGILE}/board/{board_id}", "name": f"Board {board_id}", "type": board_type}
+    if project_key:
+        board["location"] = {"projectId": project_id, "projectKey": project_key, "projectName": project_key, "projectTypeKey": "software", "displayName": project_key, "name": project_key}
+    return board
+
+
+def _sprint(sprint_id: int, origin_board: int, state: str = "closed") -> dict:
+    return {
+        "id": sprint_id,
+        "self": f"{AGILE}/sprint/{sprint_id}",
+        "state": state,
+        "name": f"Sprint {sprint_id}",
+        "startDate": "2025-01-06T09:00:00.000Z",
+        "endDate": "2025-01-20T09:00:00.000Z",
+        "completeDate": "2025-01-20T10:00:00.000Z" if state == "closed" else None,
+        "createdDate": "2025-01-03T12:00:00.000Z",
+        "originBoardId": origin_board,
+        "goal": None,
+    }
+
+
+def _page(values: List[dict], start: int = 0, is_last: bool = True, total: Optional[int] = None) -> dict:
+    return {"startAt": start, "maxResults": 50, "total": total if total is not None else start + len(values), "isLast": is_last, "values": values}
+
+
+def _issue(issue_id: int, updated: str, points: Optional[float] = None, te_points: Optional[float] = None, status: str = "Done") -> dict:
+    return {
+        "expand": "operations,editmeta",
+        "id": str(issue_id),
+        "self": f"{API}/issue/{issue_id}",
+        "key": f"PROJ-{issue_id}",
+        "fields": {
+            "status": {"id": "10002", "name": status, "statusCategory": {"id": 3, "key": "done", "name": "Done"}},
+            "updated": updated,
+            "customfield_10016": te_points,
+            "customfield_10026": points,
+        },
+    }
+
+
+def _issue_page(issues: List[dict], start: int = 0, total: Optional[int] = None) -> dict:
+    # /board/{id}/issue and /sprint/{id}/issue: no isLast, only total
+    return {"expand": "schema,names", "startAt": start, "maxResults": 50, "total": total if total is not None else start + len(issues), "issues": issues}
+
+
+def _mock_fields(http: HttpMocker) -> None:
+    http.get(
+        HttpRequest(f"{API}/field"),
+        _json(
+            [
+                {"id": "summary", "name": "Summary", "custom": False},
+                {"id": "customfield_10016", "name": "Story point estimate", "custom": True},
+                {"id": "customfield_10026", "name": "Story Points", "custom": True},
+                {"id": "customfield_10020", "name": "Sprint", "custom": True},
+            ]
+        ),
+    )
+
+
+def _mock_boards(http: HttpMocker, boards: List[dict]) -> None:
+    http.get(HttpRequest(f"{AGILE}/board", query_params={"maxResults": "50"}), _json(_page(boards)))
+
+
+def _ms(text: str) -> str:
+    return str(int(datetime.fromisoformat(text).timestamp() * 1000))
+
+
+# ------------------------------------------------------------------------------------------------------ boards
+def test_boards_follow_pages_carry_their_project_and_respect_projects():
+    config = base_config(projects=["PROJ"])
+    with HttpMocker() as http:
+        http.get(
+            HttpRequest(f"{AGILE}/board", query_params={"maxResults": "50"}),
+            _json({"startAt": 0, "maxResults": 2, "total": 4, "isLast": False, "values": [_board(1, "scrum"), _board(2, "kanban", "OPS", 10001)]}),
+        )
+        http.get(
+            HttpRequest(f"{AGILE}/board", query_params={"maxResults": "50", "startAt": "2"}),
+            _json({"startAt": 2, "maxResults": 2, "total": 4, "isLast": True, "values": [_board(3, "simple"), _board(4, "scrum", project_key=None)]}),
+        )
+        output = read_stream("boards", config)
+    records = records_of(output)
+    assert [r["id"] for r in records] == [1, 3]
+    assert {(r["projectKey"], r["projectId"], r["type"]) for r in records} == {("PROJ", 10000, "scrum"), ("PROJ", 10000, "simple")}
+    assert_records_match_schema("boards", records, config)
+
+
+def test_boards_without_projects_config_include_boards_without_a_project_location():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum"), _board(4, "kanban", project_key=None)])
+        output = read_stream("boards", config)
+    records = records_of(output)
+    assert [(r["id"], r.get("projectKey")) for r in records] == [(1, "PROJ"), (4, None)]
+    assert_records_match_schema("boards", records, config)
+
+
+# ------------------------------------------------------------------------------------------------------ sprints
+def test_sprints_skip_kanban_and_boards_without_sprints_and_emit_shared_sprints_once():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum"), _board(2, "simple"), _board(3, "kanban"), _board(4, "simple")])
+        # board 3 (kanban) is never asked: HttpMocker would fail on an unmocked request
+        http.get(
+            HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}),
+            _json({"startAt": 0, "maxResults": 2, "isLast": False, "values": [_sprint(10, 1), _sprint(11, 1)]}),
+        )
+        http.get(
+            HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50", "startAt": "2"}),
+            _json(_page([_sprint(12, 1, "active"), _sprint(20, 2, "future")], start=2)),
+        )
+        # sprint 20 also listed by its own board 2: emitted once in all
+        http.get(HttpRequest(f"{AGILE}/board/2/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(20, 2, "future"), _sprint(21, 2)])))
+        http.get(
+            HttpRequest(f"{AGILE}/board/4/sprint", query_params={"maxResults": "50"}),
+            _json({"errorMessages": ["The board does not support sprints"], "errors": {}}, 400),
+        )
+        output = read_stream("sprints", config)
+    records = records_of(output)
+    assert not output.errors
+    assert sorted(r["id"] for r in records) == [10, 11, 12, 20, 21]
+    by_id = {r["id"]: r for r in records}
+    assert by_id[10]["boardId"] == 1 and by_id[21]["boardId"] == 2
+    assert by_id[20]["boardId"] in (1, 2) and by_id[20]["originBoardId"] == 2
+    skip_logs = [m.log.message for m in output.logs if "does not support sprints" in m.log.message]
+    assert len(skip_logs) == 1 and "/board/4/sprint" in skip_logs[0]
+    assert_records_match_schema("sprints", records, config)
+
+
+def test_sprints_fail_loudly_on_any_other_400():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum")])
+        http.get(
+            HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}),
+            _json({"errorMessages": ["The value 'x' is invalid for state."], "errors": {}}, 400),
+        )
+        output = read_stream("sprints", config, expecting_exception=True)
+    assert not output.records
+    messages = " ".join(e.trace.error.message for e in output.errors)
+    assert "HTTP 400" in messages and "invalid for state" in messages
+
+
+def test_sprints_still_retry_server_errors():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum")])
+        http.get(
+            HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}),
+            [HttpResponse("<html>bad gateway</html>", 502), _json(_page([_sprint(10, 1)]))],
+        )
+        output = read_stream("sprints", config)
+    assert [r["id"] for r in records_of(output)] == [10]
+
+
+# ------------------------------------------------------------------------------------------------ sprint_issues
+def test_sprint_issues_keyed_by_sprint_and_issue_with_story_points_from_the_sites_field():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum"), _board(2, "scrum")])
+        http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1), _sprint(11, 1)])))
+        http.get(HttpRequest(f"{AGILE}/board/2/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(11, 1)])))
+        _mock_fields(http)
+        query = {"maxResults": "50", "jql": "updated >= 0", "validateQuery": "true", "fields": SP_FIELDS}
+        # sprint 10 pages by total (no isLast); issue 100 carried over into sprint 11 too
+        http.get(
+            HttpRequest(f"{AGILE}/sprint/10/issue", query_params=query),
+            _json({"startAt": 0, "maxResults": 2, "total": 3, "issues": [_issue(100, "2025-01-10T10:00:00.000-0800", points=3), _issue(101, "2025-01-11T10:00:00.000-0800", te_points=5)]}),
+        )
+        http.get(
+            HttpRequest(f"{AGILE}/sprint/10/issue", query_params={**query, "startAt": "2"}),
+            _json({"startAt": 2, "maxResults": 2, "total": 3, "issues": [_issue(102, "2025-01-12T10:00:00.000-0800")]}),
+        )
+        http.get(HttpRequest(f"{AGILE}/sprint/11/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-21T10:00:00.000-0800", points=3, status="In Progress")])))
+        output = read_stream("sprint_issues", config)
+    records = records_of(output)
+    assert sorted((r["sprintId"], r["issueId"]) for r in records) == [(10, "100"), (10, "101"), (10, "102"), (11, "100")]
+    by_key = {(r["sprintId"], r["issueId"]): r for r in records}
+    assert by_key[(10, "100")]["storyPoints"] == 3 and by_key[(10, "101")]["storyPoints"] == 5 and by_key[(10, "102")].get("storyPoints") is None
+    assert by_key[(11, "100")]["status"] == "In Progress" and by_key[(11, "100")]["statusCategory"] == "done"
+    assert by_key[(10, "100")]["key"] == "PROJ-100" and "fields" not in by_key[(10, "100")]
+    assert_records_match_schema("sprint_issues", records, config)
+
+
+def test_sprint_issues_incremental_reads_from_the_global_cursor_minus_lookback_and_keeps_state_small():
+    config = base_config(lookback_window_minutes=5)
+    state = stream_state("sprint_issues", {"use_global_cursor": True, "state": {"updated": "2025-03-01T10:00:00.000000+0000"}, "lookback_window": 0})
+    since = _ms("2025-03-01T09:55:00+00:00")
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum")])
+        http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(s, 1) for s in range(30, 36)])))
+        _mock_fields(http)
+        for sprint_id in range(30, 36):
+            issues = [_issue(500 + sprint_id, f"2025-03-0{sprint_id - 28}T10:00:00.000-0800", points=1)] if sprint_id % 2 else []
+            http.get(
+                HttpRequest(f"{AGILE}/sprint/{sprint_id}/issue", query_params={"maxResults": "50", "jql": f"updated >= {since}", "validateQuery": "true", "fields": SP_FIELDS}),
+                _json(_issue_page(issues)),
+            )
+        output = read_stream("sprint_issues", config, sync_mode=SyncMode.incremental, state=state)
+    assert sorted(r["sprintId"] for r in records_of(output)) == [31, 33, 35]
+    final = output.state_messages[-1].state.stream.stream_state.__dict__
+    assert final["use_global_cursor"] is True
+    # the newest record: issue 535 updated 2025-03-07T10:00-08:00 = 18:00 UTC
+    assert datetime.strptime(final["state"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z") == datetime(2025, 3, 7, 18, 0, tzinfo=timezone.utc)
+    assert "states" not in final or not final["states"], "no per-sprint state"
+    assert len(json.dumps(final)) < 300
+
+
+def test_sprint_issues_respect_start_date_in_the_jql():
+    config = base_config(start_date="2024-06-01T00:00:00Z")
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum")])
+        http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1)])))
+        _mock_fields(http)
+        http.get(
+            HttpRequest(f"{AGILE}/sprint/10/issue", query_params={"maxResults": "50", "jql": f"updated >= {_ms('2024-06-01T00:00:00+00:00')}", "validateQuery": "true", "fields": SP_FIELDS}),
+            _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800")])),
+        )
+        output = read_stream("sprint_issues", config, sync_mode=SyncMode.incremental)
+    assert [r["issueId"] for r in records_of(output)] == ["100"]
+
+
+def test_agile_issue_streams_without_story_points_field_ask_only_status_and_updated():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(7, "kanban")])
+        http.get(HttpRequest(f"{API}/field"), _json([{"id": "summary", "name": "Summary", "custom": False}]))
+        issue = _issue(900, "2025-02-01T10:00:00.000+0100")
+        issue["fields"] = {k: v for k, v in issue["fields"].items() if not k.startswith("customfield_")}
+        http.get(
+            HttpRequest(f"{AGILE}/board/7/issue", query_params={"maxResults": "50", "jql": "updated >= 0", "validateQuery": "true", "fields": "status,updated"}),
+            _json(_issue_page([issue])),
+        )
+        output = read_stream("board_issues", config)
+    records = records_of(output)
+    assert [(r["boardId"], r["issueId"], r.get("storyPoints")) for r in records] == [(7, "900", None)]
+    assert_records_match_schema("board_issues", records, config)
+
+
+# ------------------------------------------------------------------------------------------------- board_issues
+def test_board_issues_keep_an_issue_once_per_board():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum"), _board(2, "kanban")])
+        _mock_fields(http)
+        query = {"maxResults": "50", "jql": "updated >= 0", "validateQuery": "true", "fields": SP_FIELDS}
+        http.get(HttpRequest(f"{AGILE}/board/1/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800", points=2), _issue(101, "2025-01-10T11:00:00.000-0800")])))
+        http.get(HttpRequest(f"{AGILE}/board/2/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800", points=2)])))
+        output = read_stream("board_issues", config)
+    records = records_of(output)
+    assert sorted((r["boardId"], r["issueId"]) for r in records) == [(1, "100"), (1, "101"), (2, "100")]
+    assert_records_match_schema("board_issues", records, config)
+
+
+# ------------------------------------------------------------------------------------ board_configuration, epics
+def test_board_configuration_per_board():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum"), _board(2, "kanban")])
+        for board_id in (1, 2):
+            http.get(
+                HttpRequest(f"{AGILE}/board/{board_id}/configuration"),
+                _json(
+                    {
+                        "id": board_id,
+                        "name": f"Board {board_id}",
+                        "type": "scrum" if board_id == 1 else "kanban",
+                        "self": f"{AGILE}/board/{board_id}/configuration",
+                        "location": {"type": "project", "key": "PROJ", "id": "10000", "self": f"{API}/project/10000", "name": "Proj"},
+                        "filter": {"id": "10001", "self": f"{API}/filter/10001"},
+                        "subQuery": {"query": "resolution = EMPTY OR resolution changed after -2w"} if board_id == 2 else None,
+                        "columnConfig": {"columns": [{"name": "To Do", "statuses": [{"id": "10000", "self": f"{API}/status/10000"}]}, {"name": "Done", "statuses": [], "max": 5}], "constraintType": "issueCount"},
+                        "estimation": {"type": "field", "field": {"fieldId": "customfield_10016", "displayName": "Story point estimate"}} if board_id == 1 else None,
+                        "ranking": {"rankCustomFieldId": 10019},
+                    }
+                ),
+            )
+        output = read_stream("board_configuration", config)
+    records = records_of(output)
+    assert sorted(r["id"] for r in records) == [1, 2]
+    assert_records_match_schema("board_configuration", records, config)
+
+
+def test_epics_per_board_keyed_by_board_and_epic():
+    config = base_config()
+    epic = {"id": 5000, "key": "PROJ-5000", "self": f"{AGILE}/epic/5000", "name": "Billing", "summary": "Billing revamp", "color": {"key": "color_4"}, "done": False}
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum"), _board(2, "kanban")])
+        http.get(
+            HttpRequest(f"{AGILE}/board/1/epic", query_params={"maxResults": "50"}),
+            _json({"startAt": 0, "maxResults": 1, "isLast": False, "values": [epic]}),
+        )
+        http.get(HttpRequest(f"{AGILE}/board/1/epic", query_params={"maxResults": "50", "startAt": "1"}), _json(_page([{**epic, "id": 5001, "key": "PROJ-5001", "done": True}], start=1)))
+        http.get(HttpRequest(f"{AGILE}/board/2/epic", query_params={"maxResults": "50"}), _json(_page([epic])))
+        output = read_stream("epics", config)
+    records = records_of(output)
+    assert sorted((r["boardId"], r["id"]) for r in records) == [(1, 5000), (1, 5001), (2, 5000)]
+    assert_records_match_schema("epics", records, config)
