@@ -14,6 +14,8 @@ from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Con
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_jira.components.issues import new_sync as new_issue_sync
+
 
 def manifest_path() -> str:
     """The manifest sits inside the package in a wheel, and at the repo root in a checkout."""
@@ -33,6 +35,8 @@ class SourceJira(YamlDeclarativeSource):
         config_path: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
+        # One sync per source instance: the issue family shares search pages only between the streams this catalog selects.
+        new_issue_sync(catalog)
         super().__init__(path_to_yaml=manifest_path(), catalog=catalog, config=config, state=state, config_path=config_path, **kwargs)
 
     # ------------------------------------------------------------------------------------------------ check

@@ -1,0 +1,624 @@
+"""The issue family's engine. Python because the manifest cannot say: cut JQL windows by issue count from a cheap
+id-only scan, share one `search/jql` page between `issues`, `issue_comments` and `issue_attachments`, batch
+changelog ids 1,000 at a time, or advance a cursor over issues that produced no child record.
+
+How it fits the CDK (airbyte-cdk 7.39.1):
+* every stream here is a plain DeclarativeStream with a DatetimeBasedCursor (`%ms` slice bounds, one coarse window
+  `[state - lookback, now]`), so state, checkpointing and the state message are the CDK's own;
+* its CustomRetriever receives the stream's ConcurrentCursor (`cursor` kwarg) and replaces that cursor's
+  `stream_slices` with adaptive windows (~`window_size` issues each, from `IssueIndex`), so windows run concurrently;
+* the cursor is fed the *issue's* `updated` for every issue visited (`Cursor.observe`), so the saved state is the
+  newest issue `updated` actually seen — never "now", and the same value for every issue-derived stream.
+The rules are written once in README.md, section "Incremental rules".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from bisect import bisect_left
+from dataclasses import InitVar, dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence, Set, Tuple
+
+import orjson
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
+from airbyte_cdk.sources.types import Config, Record, StreamSlice
+
+LOGGER = logging.getLogger("airbyte")
+
+MINUTE_MS = 60_000
+SEARCH_PATH = "search/jql"
+ISSUE_PAGE = 100  # Jira's cap on a search page with fields
+ID_PAGE = 5000  # Jira's cap on an id-only search page
+START_KEY, END_KEY = "start_time", "end_time"
+SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments")
+
+
+# ----------------------------------------------------------------------------------------------------- helpers
+def jira_ms(value: Any) -> Optional[int]:
+    """Epoch ms of a Jira datetime (`2025-01-01T14:17:25.435-0800`, any zone) or of an epoch-ms value."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    text = str(value)
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def floor_minute(ms: int) -> int:
+    return ms - ms % MINUTE_MS
+
+
+def jql_quote(value: str) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def base_clauses(config: Mapping[str, Any]) -> List[str]:
+    """What every issue-derived search shares: the configured projects and the extra JQL filter."""
+    clauses = []
+    projects = [str(p).strip() for p in (config.get("projects") or []) if str(p).strip()]
+    if projects:
+        clauses.append("project in (" + ", ".join(jql_quote(p) for p in projects) + ")")
+    extra = (config.get("issues_jql_filter") or "").strip()
+    if extra:
+        clauses.append(f"({extra})")
+    return clauses
+
+
+def window_jql(config: Mapping[str, Any], lower_ms: int, upper_ms: Optional[int]) -> str:
+    """Epoch milliseconds are zone-free (date strings are read in the user's zone); `>=` lower, `<` upper."""
+    clauses = base_clauses(config) + [f"updated >= {int(lower_ms)}"]
+    if upper_ms is not None:
+        clauses.append(f"updated < {int(upper_ms)}")
+    return " AND ".join(clauses) + " ORDER BY updated ASC, id ASC"
+
+
+def send_json(requester: HttpRequester, path: str, body: Optional[Mapping[str, Any]] = None,
+              params: Optional[Mapping[str, Any]] = None) -> Any:
+    """One request through the manifest's requester (auth, error handler, retries); the body parsed once."""
+    response = requester.send_request(path=path, request_body_json=body, request_params=params)
+    if response is None:
+        return {}
+    return orjson.loads(response.content) if response.content else {}
+
+
+# ----------------------------------------------------------------------------------------------------- the sync hub
+class SyncHub:
+    """Per-sync shared state: the streams the catalog selected, id indexes, shared search pages, the field names."""
+
+    def __init__(self, selected: Optional[Iterable[str]] = None) -> None:
+        self.selected: Set[str] = set(selected or [])
+        self.lock = threading.Lock()
+        self.indexes: Dict[Tuple, "IssueIndex"] = {}
+        self.feeds: Dict[str, "WindowFeed"] = {}
+        self.fields: Optional[Dict[str, Mapping[str, Any]]] = None
+        self.fields_lock = threading.Lock()
+        self.spool = Spool()
+
+    def consumers(self, fetching_view: str) -> Set[str]:
+        """The other search views that will ask for the same pages in this sync."""
+        return {view for view in SEARCH_VIEWS if view in self.selected and view != fetching_view}
+
+    def index(self, requester: HttpRequester, config: Mapping[str, Any], lower: int, upper: Optional[int],
+              with_times: bool = False) -> "IssueIndex":
+        key = (window_jql(config, lower, upper), with_times)
+        with self.lock:
+            index = self.indexes.get(key)
+            if index is None:
+                index = self.indexes[key] = IssueIndex(key[0], with_times)
+        index.load(requester)
+        return index
+
+    def feed(self, jql: str) -> "WindowFeed":
+        with self.lock:
+            feed = self.feeds.get(jql)
+            if feed is None:
+                feed = self.feeds[jql] = WindowFeed(jql)
+            return feed
+
+    def field_names(self, requester: HttpRequester) -> Dict[str, Mapping[str, Any]]:
+        with self.fields_lock:
+            if self.fields is None:
+                fields = send_json(requester, "field") or []
+                self.fields = {f["id"]: f for f in fields if isinstance(f, Mapping) and f.get("id")}
+            return self.fields
+
+
+_HUB: Optional[SyncHub] = None
+
+
+def new_sync(catalog: Any = None) -> None:
+    """Called once per source instance (one sync): which streams are selected, and a clean hub."""
+    global _HUB
+    names = []
+    if catalog is not None:
+        for configured in getattr(catalog, "streams", []) or []:
+            names.append(configured.stream.name)
+    _HUB = SyncHub(names)
+
+
+def hub() -> SyncHub:
+    global _HUB
+    if _HUB is None:
+        _HUB = SyncHub()
+    return _HUB
+
+
+class Spool:
+    """Hand-off of compact per-view payloads between streams: in memory up to a budget, then on disk, so a sync of a
+    whole site never holds the site's comments in memory when one stream runs far ahead of another."""
+
+    def __init__(self, memory_budget: int = 64 * 1024 * 1024) -> None:
+        self._budget = memory_budget
+        self._in_memory = 0
+        self._lock = threading.Lock()
+        self._dir: Optional[tempfile.TemporaryDirectory] = None
+        self._seq = 0
+
+    def put(self, payload: Any) -> Tuple[str, Any]:
+        data = orjson.dumps(payload)
+        with self._lock:
+            if self._in_memory + len(data) <= self._budget:
+                self._in_memory += len(data)
+                return ("mem", data)
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="source-jira-spool-")
+            self._seq += 1
+            path = os.path.join(self._dir.name, f"{self._seq}.json")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return ("disk", path)
+
+    def take(self, ticket: Tuple[str, Any]) -> Any:
+        kind, value = ticket
+        if kind == "mem":
+            with self._lock:
+                self._in_memory -= len(value)
+            return orjson.loads(value)
+        with open(value, "rb") as handle:
+            data = handle.read()
+        os.unlink(value)
+        return orjson.loads(data)
+
+
+# ----------------------------------------------------------------------------------------------------- id index
+class IssueIndex:
+    """The ids of every issue in a JQL range, in `updated` order, from id-only pages of 5,000 (Jira returns 5,000 only
+    when nothing but id/key is asked: about 0.02 requests per 100 issues). Windows of about N issues are cut at
+    positions N, 2N, ...; only the cut issues' `updated` is then fetched (100 per request) and floored to the minute.
+    `with_times` (per-issue streams) asks `updated` for every issue instead (100 per page), to carry it on records."""
+
+    def __init__(self, jql: str, with_times: bool = False) -> None:
+        self.jql = jql
+        self.with_times = with_times
+        self._lock = threading.Lock()
+        self.loaded = False
+        self.ids: List[str] = []
+        self.times: List[int] = []
+        self._windows: Dict[int, List[Tuple[int, int]]] = {}
+
+    def load(self, requester: HttpRequester) -> None:
+        with self._lock:
+            if self.loaded:
+                return
+            token = None
+            while True:
+                body: Dict[str, Any] = {"jql": self.jql, "fields": ["updated"] if self.with_times else ["id"], "maxResults": ID_PAGE}
+                if token:
+                    body["nextPageToken"] = token
+                page = send_json(requester, SEARCH_PATH, body)
+                for issue in page.get("issues") or []:
+                    self.ids.append(str(issue["id"]))
+                    if self.with_times:
+                        self.times.append(jira_ms((issue.get("fields") or {}).get("updated")) or 0)
+                token = page.get("nextPageToken")
+                if page.get("isLast", not token) or not token:
+                    break
+            self.loaded = True
+
+    def cuts(self, requester: HttpRequester, lower: int, window_size: int) -> List[Tuple[int, int]]:
+        """`(minute-aligned start time, first position)` of every window after the first. A window aims a little
+        under N issues so that issues sharing the cut's minute still fit its last page."""
+        with self._lock:
+            if window_size in self._windows:
+                return self._windows[window_size]
+            step = max(1, window_size - window_size // 50)
+            positions = list(range(step, len(self.ids), step))
+            times: Dict[int, int] = {}
+            if self.with_times:
+                times = {pos: self.times[pos] for pos in positions}
+            else:
+                wanted = {self.ids[pos]: pos for pos in positions}
+                ids = list(wanted)
+                for offset in range(0, len(ids), ISSUE_PAGE):
+                    chunk = ids[offset: offset + ISSUE_PAGE]
+                    page = send_json(requester, SEARCH_PATH, {"jql": "id in (" + ", ".join(chunk) + ")", "fields": ["updated"], "maxResults": ISSUE_PAGE})
+                    for issue in page.get("issues") or []:
+                        if str(issue["id"]) in wanted:
+                            times[wanted[str(issue["id"])]] = jira_ms((issue.get("fields") or {}).get("updated")) or 0
+            cuts: List[Tuple[int, int]] = []
+            last = floor_minute(lower)
+            for pos in positions:
+                if pos not in times:  # deleted since the scan: no cut there
+                    continue
+                cut = floor_minute(times[pos])
+                if cut > last:
+                    cuts.append((cut, pos))
+                    last = cut
+            self._windows[window_size] = cuts
+            return cuts
+
+
+# ----------------------------------------------------------------------------------------------------- shared pages
+class WindowFeed:
+    """The pages of one window's search, fetched once and handed to every selected search view (single flight)."""
+
+    def __init__(self, jql: str) -> None:
+        self.jql = jql
+        self.lock = threading.Lock()
+        self.pages: List[Dict[str, Any]] = []  # each: {"token": next token, "last": bool, "tickets": {view: ticket}}
+
+
+# ----------------------------------------------------------------------------------------------------- base retriever
+@dataclass
+class IssueWindowRetriever(Retriever):
+    """Base of every issue-derived retriever: adaptive windows over the stream's own ConcurrentCursor."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    requester: HttpRequester  # POST: search/jql, changelog/bulkfetch
+    get_requester: Optional[HttpRequester] = None  # GET: field, per-issue endpoints
+    cursor: Any = None
+    name: str = ""
+    window_size: Any = 500
+    view: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._parameters = parameters or {}
+        self.name = self.name or self._parameters.get("name", "")
+        self.view = self.view or self.name
+        self._window_size = max(1, int(self.window_size or 500))
+        self._sync_lower: Optional[int] = None
+        if self.cursor is not None and hasattr(self.cursor, "stream_slices") and hasattr(self.cursor, "observe"):
+            original = self.cursor.stream_slices
+            self.cursor.stream_slices = lambda: self._adaptive_slices(original)  # type: ignore[method-assign]
+
+    # --- Retriever interface -------------------------------------------------------------------------------
+    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:  # not used by the concurrent framework
+        yield from self.cursor.stream_slices() if self.cursor else [StreamSlice(partition={}, cursor_slice={})]
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        return {}
+
+    @state.setter
+    def state(self, value: Mapping[str, Any]) -> None:
+        pass
+
+    # --- windows ---------------------------------------------------------------------------------------------
+    with_times = False
+
+    def _adaptive_slices(self, original: Callable[[], Iterable[StreamSlice]]) -> Iterable[StreamSlice]:
+        coarse = list(original())
+        for number, piece in enumerate(coarse):
+            lower = int(piece.cursor_slice[START_KEY])
+            end = int(piece.cursor_slice[END_KEY])
+            is_last = number == len(coarse) - 1
+            query_lower = floor_minute(lower)
+            query_upper = None if is_last else floor_minute(end + 1)
+            if number == 0:
+                self._sync_lower = query_lower
+            index = hub().index(self.requester, self.config, query_lower, query_upper, self.with_times)
+            cuts = [c for c in index.cuts(self.requester, query_lower, self._window_size) if query_upper is None or c[0] < query_upper]
+            starts = [(lower, 0)] + cuts
+            for i, (start, position) in enumerate(starts):
+                following = cuts[i] if i < len(cuts) else None
+                yield StreamSlice(
+                    partition={},
+                    cursor_slice={START_KEY: str(start), END_KEY: str(following[0] - 1 if following else end)},
+                    extra_fields={
+                        "q_lower": query_lower if i == 0 else start,
+                        "q_upper": following[0] if following else query_upper,
+                        "pos_start": position,
+                        "pos_end": following[1] if following else None,
+                        "sync_lower": self._sync_lower if self._sync_lower is not None else query_lower,
+                        "index_lower": query_lower,
+                        "index_upper": query_upper,
+                    },
+                )
+
+    def _window(self, stream_slice: StreamSlice) -> Tuple[int, Optional[int], int]:
+        extra = stream_slice.extra_fields or {}
+        if "q_lower" in extra:
+            return int(extra["q_lower"]), extra.get("q_upper"), int(extra.get("sync_lower", extra["q_lower"]))
+        lower = floor_minute(int(stream_slice.cursor_slice.get(START_KEY, 0)))
+        return lower, None, lower
+
+    def _window_ids(self, stream_slice: StreamSlice) -> List[Tuple[Optional[int], str]]:
+        """The ids of this window by position in the index (each id in exactly one window), with `updated` when known."""
+        extra = stream_slice.extra_fields or {}
+        lower, _, _ = self._window(stream_slice)
+        index = hub().index(self.requester, self.config, int(extra.get("index_lower", lower)), extra.get("index_upper"), self.with_times)
+        start, end = int(extra.get("pos_start") or 0), extra.get("pos_end")
+        end = len(index.ids) if end is None else int(end)
+        times = index.times[start:end] if index.with_times else [None] * (end - start)
+        return list(zip(times, index.ids[start:end]))
+
+    def _window_done(self, stream_slice: StreamSlice) -> None:
+        """Every issue of the window was handled: its issues all have `updated` below the next cut (or, for the last
+        window, at least its start), so that value is safe to observe."""
+        extra = stream_slice.extra_fields or {}
+        upper = extra.get("q_upper")
+        value = (int(upper) - 1) if upper is not None and extra.get("pos_end") is not None else int(stream_slice.cursor_slice.get(START_KEY, 0))
+        self._visited(str(value), stream_slice)
+
+    def _visited(self, updated: Any, stream_slice: StreamSlice) -> None:
+        """Tell the cursor an issue was fully handled even when it produced no record of this stream."""
+        if self.cursor is not None and updated:
+            self.cursor.observe(Record(data={self._cursor_key(): updated}, stream_name=self.name, associated_slice=stream_slice))
+
+    def _cursor_key(self) -> str:
+        field_obj = getattr(self.cursor, "cursor_field", None)
+        return getattr(field_obj, "cursor_field_key", "updated")
+
+    def _record(self, data: Mapping[str, Any], stream_slice: StreamSlice) -> Record:
+        return Record(data=data, stream_name=self.name, associated_slice=stream_slice)
+
+
+# ----------------------------------------------------------------------------------------------------- search views
+def issue_record(issue: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    fields = issue.get("fields") or {}
+    record = dict(issue)
+    project = fields.get("project") or {}
+    record["created"] = fields.get("created")
+    record["updated"] = fields.get("updated")
+    record["projectId"] = project.get("id")
+    record["projectKey"] = project.get("key")
+    record["custom_fields"] = readable_custom_fields(fields, fields_by_id)
+    return record
+
+
+def readable_custom_fields(fields: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    """Custom fields under their human names, options resolved to their values (`{"Story Points": 5}`)."""
+    out: Dict[str, Any] = {}
+    names: Dict[str, int] = {}
+    for meta in fields_by_id.values():
+        if meta.get("custom"):
+            names[meta.get("name") or meta["id"]] = names.get(meta.get("name") or meta["id"], 0) + 1
+    for field_id, value in fields.items():
+        if not field_id.startswith("customfield_"):
+            continue
+        meta = fields_by_id.get(field_id)
+        name = (meta or {}).get("name") or field_id
+        if names.get(name, 0) > 1:
+            name = f"{name} ({field_id})"
+        out[name] = readable_value(value)
+    return out
+
+
+def readable_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [readable_value(v) for v in value]
+    if isinstance(value, Mapping):
+        if "value" in value:
+            child = value.get("child")
+            if isinstance(child, Mapping) and "value" in child:
+                return f"{value['value']} - {child['value']}"
+            return value["value"]
+        for key in ("displayName", "name", "key"):
+            if key in value and value[key] is not None:
+                return value[key]
+        if value.get("type") == "doc":  # Atlassian document format: keep it as it is
+            return value
+        return value
+    return value
+
+
+def comment_payload(issue: Mapping[str, Any]) -> Dict[str, Any]:
+    page = (issue.get("fields") or {}).get("comment") or {}
+    comments = page.get("comments") or []
+    total = page.get("total")
+    return {
+        "issueId": str(issue["id"]),
+        "issueKey": issue.get("key"),
+        "updated": (issue.get("fields") or {}).get("updated"),
+        "comments": comments,
+        "complete": total is None or total <= len(comments),
+    }
+
+
+def attachment_payload(issue: Mapping[str, Any]) -> Dict[str, Any]:
+    fields = issue.get("fields") or {}
+    return {"issueId": str(issue["id"]), "issueKey": issue.get("key"), "updated": fields.get("updated"),
+            "attachments": fields.get("attachment") or []}
+
+
+@dataclass
+class IssueSearchRetriever(IssueWindowRetriever):
+    """`issues`, `issue_comments` and `issue_attachments` read the same `search/jql` pages, fetched once per sync:
+    whichever view asks first fetches the page and leaves the other selected views their compact part."""
+
+    def _search_body(self, jql: str, token: Optional[str]) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"jql": jql, "fields": ["*all"], "maxResults": ISSUE_PAGE}
+        if self.config.get("render_fields"):
+            body["expand"] = "renderedFields"
+        if token:
+            body["nextPageToken"] = token
+        return body
+
+    def _payloads(self, issues: List[Mapping[str, Any]], view: str) -> Any:
+        if not issues:
+            return []
+        if view == "issues":
+            fields_by_id = hub().field_names(self.get_requester or self.requester)
+            return [issue_record(issue, fields_by_id) for issue in issues]
+        if view == "issue_comments":
+            return [comment_payload(issue) for issue in issues]
+        return [attachment_payload(issue) for issue in issues]
+
+    def _pages(self, jql: str) -> Iterator[Any]:
+        """This view's payload of each page of the window, fetching a page only if no other view has."""
+        shared = hub().consumers(self.view)
+        feed = hub().feed(jql) if shared else None
+        number = 0
+        token: Optional[str] = None
+        while True:
+            if feed is None:
+                page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, token))
+                yield self._payloads(page.get("issues") or [], self.view)
+                token = page.get("nextPageToken")
+                if page.get("isLast", not token) or not token:
+                    return
+                continue
+            with feed.lock:
+                if number < len(feed.pages):
+                    entry = feed.pages[number]
+                    ticket = entry["tickets"].pop(self.view, None)
+                    payload = hub().spool.take(ticket) if ticket is not None else None
+                    if payload is None:  # this view's part was not kept (e.g. a view the catalog did not announce)
+                        previous = feed.pages[number - 1]["token"] if number else None
+                        page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, previous))
+                        payload = self._payloads(page.get("issues") or [], self.view)
+                else:
+                    previous = feed.pages[number - 1]["token"] if number else None
+                    page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, previous))
+                    issues = page.get("issues") or []
+                    tickets = {view: hub().spool.put(self._payloads(issues, view)) for view in shared}
+                    entry = {"token": page.get("nextPageToken"), "last": bool(page.get("isLast", not page.get("nextPageToken"))) or not page.get("nextPageToken"), "tickets": tickets}
+                    feed.pages.append(entry)
+                    payload = self._payloads(issues, self.view)
+            yield payload
+            number += 1
+            if entry["last"]:
+                return
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
+        lower, upper, sync_lower = self._window(stream_slice)
+        jql = window_jql(self.config, lower, upper)
+        for payload in self._pages(jql):
+            for item in payload:
+                if self.view == "issues":
+                    yield self._record(item, stream_slice)
+                elif self.view == "issue_comments":
+                    yield from self._comments(item, sync_lower, stream_slice)
+                    self._visited(item.get("updated"), stream_slice)
+                else:
+                    for attachment in item["attachments"]:
+                        if (jira_ms(attachment.get("created")) or 0) >= sync_lower:
+                            yield self._record({**attachment, "issueId": item["issueId"], "issueKey": item["issueKey"]}, stream_slice)
+                    self._visited(item.get("updated"), stream_slice)
+
+    def _comments(self, item: Mapping[str, Any], sync_lower: int, stream_slice: StreamSlice) -> Iterable[Record]:
+        comments: Iterable[Mapping[str, Any]] = item["comments"]
+        if not item["complete"]:
+            comments = self._all_comments(item["issueId"], item["comments"])
+        for comment in comments:
+            if (jira_ms(comment.get("updated")) or 0) >= sync_lower:
+                yield self._record({**comment, "issueId": item["issueId"], "issueKey": item["issueKey"]}, stream_slice)
+
+    def _all_comments(self, issue_id: str, embedded: List[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        """The embedded page, then the per-issue comment pages from where it stopped — only for an issue whose
+        embedded page is incomplete. Jira caps the page size whatever we ask: the next offset is startAt + what came."""
+        requester = self.get_requester or self.requester
+        seen = set()
+        for comment in embedded:
+            seen.add(str(comment.get("id")))
+            yield comment
+        start = len(embedded)
+        while True:
+            page = send_json(requester, f"issue/{issue_id}/comment", params={"startAt": start, "maxResults": 5000, "orderBy": "created"})
+            comments = page.get("comments") or []
+            for comment in comments:
+                if str(comment.get("id")) not in seen:  # a comment added meanwhile can shift the pages by one
+                    seen.add(str(comment.get("id")))
+                    yield comment
+            start += len(comments)
+            total = page.get("total")
+            if not comments or (total is not None and start >= total) or page.get("isLast") is True:
+                return
+
+
+# ----------------------------------------------------------------------------------------------------- changelogs
+@dataclass
+class ChangelogRetriever(IssueWindowRetriever):
+    """Full histories through `POST changelog/bulkfetch`, up to 1,000 issue ids a call (ids from the index)."""
+
+    batch_size: Any = 1000
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
+        _, _, sync_lower = self._window(stream_slice)
+        entries = self._window_ids(stream_slice)
+        size = max(1, min(1000, int(self.batch_size or 1000)))
+        for offset in range(0, len(entries), size):
+            batch = entries[offset: offset + size]
+            token = None
+            while True:
+                body: Dict[str, Any] = {"issueIdsOrKeys": [issue_id for _, issue_id in batch], "maxResults": 10000}
+                if token:
+                    body["nextPageToken"] = token
+                page = send_json(self.requester, "changelog/bulkfetch", body)
+                for entry in page.get("issueChangeLogs") or []:
+                    issue_id = str(entry.get("issueId"))
+                    for history in entry.get("changeHistories") or []:
+                        if (jira_ms(history.get("created")) or 0) >= sync_lower:
+                            yield self._record({**history, "issueId": issue_id}, stream_slice)
+                token = page.get("nextPageToken")
+                if not token or page.get("isLast") is True:
+                    break
+        self._window_done(stream_slice)
+
+
+# ----------------------------------------------------------------------------------------------------- per-issue children
+@dataclass
+class IssueChildRetriever(IssueWindowRetriever):
+    """One request per changed issue (ids from the index): watchers, votes, remote links, properties, transitions.
+    A 404 (issue deleted since the index was read) skips that issue; nothing else is ignored."""
+
+    kind: str = ""
+    with_times = True
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
+        for updated, issue_id in self._window_ids(stream_slice):
+            issue_updated = str(updated)
+            for data in self._children(issue_id):
+                yield self._record({**data, "issueId": issue_id, "issueUpdated": issue_updated}, stream_slice)
+            self._visited(issue_updated, stream_slice)
+
+    def _get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
+        response = (self.get_requester or self.requester).send_request(path=path, request_params=params)
+        if response is None or response.status_code == 404 or not response.content:
+            return None
+        return orjson.loads(response.content)
+
+    def _children(self, issue_id: str) -> Iterable[Mapping[str, Any]]:
+        kind = self.kind or self.name
+        if kind == "issue_watchers":
+            body = self._get(f"issue/{issue_id}/watchers") or {}
+            return [w for w in body.get("watchers") or [] if w.get("accountId")]
+        if kind == "issue_votes":
+            body = self._get(f"issue/{issue_id}/votes") or {}
+            return [v for v in body.get("voters") or [] if v.get("accountId")]
+        if kind == "issue_remote_links":
+            return list(self._get(f"issue/{issue_id}/remotelink") or [])  # `id` stays the integer Jira sends
+        if kind == "issue_transitions":
+            body = self._get(f"issue/{issue_id}/transitions") or {}
+            return body.get("transitions") or []
+        if kind == "issue_properties":
+            body = self._get(f"issue/{issue_id}/properties") or {}
+            out = []
+            for entry in body.get("keys") or []:
+                value = self._get(f"issue/{issue_id}/properties/{entry['key']}")
+                if value is not None:
+                    out.append({"key": entry["key"], "value": value.get("value")})
+            return out
+        raise ValueError(f"unknown per-issue stream {kind}")

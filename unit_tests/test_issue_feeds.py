@@ -1,0 +1,185 @@
+"""Unit tests of the issue family's bulk and per-issue streams (HttpMocker): changelogs in bulkfetch batches of
+1,000 ids, the worklog feed (paging, list batches, project filter, the hidden last minute), deleted worklogs,
+per-issue children (a 404 skips a deleted issue, the cursor moves over issues without children), issue_ids."""
+
+from __future__ import annotations
+
+import json
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+
+from source_jira import SourceJira
+from unit_tests.conftest import API, assert_records_match_schema, base_config, read_stream, records_of, stream_state
+
+
+def _json(body, status=200) -> HttpResponse:
+    return HttpResponse(json.dumps(body), status)
+
+
+def _read(config, stream, state=None):
+    catalog = CatalogBuilder().with_stream(stream, SyncMode.incremental).build()
+    return read(SourceJira(catalog=catalog, config=config, state=state), config, catalog, state)
+
+
+def _search(jql, fields, max_results, token=None) -> HttpRequest:
+    body = {"jql": jql, "fields": fields, "maxResults": max_results}
+    if token:
+        body["nextPageToken"] = token
+    return HttpRequest(f"{API}/search/jql", body=json.dumps(body))
+
+
+def _ms_iso(ms: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+
+
+ALL = "updated >= 0 ORDER BY updated ASC, id ASC"
+
+
+def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
+    """2,500 issues: an id-only index, windows of ~1,000 ids (cut at positions 980 and 1960, each cut issue's
+    `updated` asked once), one bulkfetch per window (≤ 1,000 ids) and its continuation pages."""
+    config = base_config()
+    ids = [str(10000 + i) for i in range(2500)]
+    minute = 60_000
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["id"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
+        cuts = [ids[980], ids[1960]]
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": f"id in ({cuts[0]}, {cuts[1]})", "fields": ["updated"], "maxResults": 100})),
+                  _json({"issues": [{"id": cuts[0], "fields": {"updated": _ms_iso(1_700_000_000_000 + 10 * minute)}},
+                                    {"id": cuts[1], "fields": {"updated": _ms_iso(1_700_000_000_000 + 20 * minute)}}], "isLast": True}))
+
+        def histories(issue_ids, base):
+            return [{"issueId": i, "changeHistories": [{"id": f"h{i}-{base}", "author": {"accountId": "a", "emailAddress": None},
+                                                         "created": _ms_iso(1_700_000_000_000), "items": [{"field": "status", "fromString": "A", "toString": "B"}]}]}
+                    for i in issue_ids]
+
+        batches = [ids[:980], ids[980:1960], ids[1960:]]
+        requests = []
+        for n, batch in enumerate(batches):
+            first = HttpRequest(f"{API}/changelog/bulkfetch", body=json.dumps({"issueIdsOrKeys": batch, "maxResults": 10000}))
+            more = HttpRequest(f"{API}/changelog/bulkfetch", body=json.dumps({"issueIdsOrKeys": batch, "maxResults": 10000, "nextPageToken": f"n{n}"}))
+            half = len(batch) // 2
+            http.post(first, _json({"issueChangeLogs": histories(batch[:half], 1), "nextPageToken": f"n{n}"}))
+            http.post(more, _json({"issueChangeLogs": histories(batch[half:], 2)}))
+            requests += [first, more]
+        output = _read(config, "issue_changelogs")
+        for request in requests:
+            http.assert_number_of_calls(request, 1)
+    records = records_of(output)
+    assert len(records) == 2500 and len({r["id"] for r in records}) == 2500
+    assert all(len(b) <= 1000 for b in batches)
+    assert_records_match_schema("issue_changelogs", records[:50], config)
+    # state: the last window's start (the newest value every issue up to it is known to be past), never "now"
+    assert output.most_recent_state.stream_state.__dict__["created"] == str((1_700_000_000_000 + 20 * minute) // minute * minute)
+
+
+def test_worklog_feed_pages_lists_in_batches_and_keeps_configured_projects():
+    config = base_config(projects=["P"])
+    wl_ids = list(range(1, 1201))
+    with HttpMocker() as http:
+        http.get(HttpRequest(f"{API}/worklog/updated", query_params={"since": "0"}),
+                 _json({"values": [{"worklogId": i, "updatedTime": 1000 + i} for i in wl_ids[:1000]], "since": 0, "until": 2000,
+                        "lastPage": False, "nextPage": f"{API}/worklog/updated?since=2000"}))
+        http.get(HttpRequest(f"{API}/worklog/updated", query_params={"since": "2000"}),
+                 _json({"values": [{"worklogId": i, "updatedTime": 1000 + i} for i in wl_ids[1000:]], "since": 2000, "until": 2200, "lastPage": True}))
+
+        def worklogs(batch):
+            return [{"id": str(i), "issueId": str(1 + i % 2), "author": {"accountId": "a"}, "timeSpentSeconds": 60,
+                     "created": _ms_iso(1000 + i), "updated": _ms_iso(1000 + i), "started": _ms_iso(1000 + i)} for i in batch]
+
+        list1 = HttpRequest(f"{API}/worklog/list", body=json.dumps({"ids": wl_ids[:1000]}))
+        list2 = HttpRequest(f"{API}/worklog/list", body=json.dumps({"ids": wl_ids[1000:]}))
+        http.post(list1, _json(worklogs(wl_ids[:1000])))
+        http.post(list2, _json(worklogs(wl_ids[1000:])))
+        # only issue 2 is in project P
+        scope = _search('project in ("P") AND id in (1, 2)', ["id"], 5000)
+        http.post(scope, _json({"issues": [{"id": "2"}], "isLast": True}))
+        output = _read(config, "issue_worklogs")
+        http.assert_number_of_calls(scope, 1)  # issue scope is remembered across batches
+    records = records_of(output)
+    assert {r["issueId"] for r in records} == {"2"}
+    assert sorted(int(r["id"]) for r in records) == [i for i in wl_ids if i % 2 == 1]
+    # state = newest worklog read (1000 + 1199 ms), not "now": the hidden last minute comes with the next sync
+    assert output.most_recent_state.stream_state.__dict__["updated"] == "2199"
+    assert_records_match_schema("issue_worklogs", records[:20], config)
+
+
+def test_worklog_feed_resumes_at_state_minus_lookback():
+    config = base_config(lookback_window_minutes=5)
+    state = stream_state("issue_worklogs", {"updated": "1735790459999"})
+    with HttpMocker() as http:
+        http.get(HttpRequest(f"{API}/worklog/updated", query_params={"since": str(1735790459999 - 300_000)}),
+                 _json({"values": [], "since": 1, "until": 2, "lastPage": True}))
+        output = _read(config, "issue_worklogs", state=state)
+    assert records_of(output) == []
+    assert output.most_recent_state.stream_state.__dict__["updated"] == "1735790459999"
+
+
+def test_deleted_worklogs_stream():
+    config = base_config()
+    with HttpMocker() as http:
+        http.get(HttpRequest(f"{API}/worklog/deleted", query_params={"since": "0"}),
+                 _json({"values": [{"worklogId": 7, "updatedTime": 1735790459999, "properties": []}], "lastPage": True}))
+        output = _read(config, "issue_worklogs_deleted")
+    assert records_of(output) == [{"worklogId": "7", "updatedTime": 1735790459999, "properties": []}]
+    assert output.most_recent_state.stream_state.__dict__["updatedTime"] == "1735790459999"
+
+
+def test_children_skip_deleted_issue_and_advance_over_issues_without_children():
+    config = base_config()
+    index = [{"id": "1", "fields": {"updated": _ms_iso(1_700_000_000_000)}},
+             {"id": "2", "fields": {"updated": _ms_iso(1_700_000_100_000)}},
+             {"id": "3", "fields": {"updated": _ms_iso(1_700_000_200_000)}}]
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["updated"], 5000), _json({"issues": index, "isLast": True}))
+        http.get(HttpRequest(f"{API}/issue/1/watchers"), _json({"watchers": [{"accountId": "a1", "emailAddress": None}, {"accountId": "a2"}]}))
+        http.get(HttpRequest(f"{API}/issue/2/watchers"), _json({"errorMessages": ["Issue does not exist"]}, 404))
+        http.get(HttpRequest(f"{API}/issue/3/watchers"), _json({"watchers": []}))
+        output = _read(config, "issue_watchers")
+    records = records_of(output)
+    assert sorted((r["issueId"], r["accountId"]) for r in records) == [("1", "a1"), ("1", "a2")]
+    # the cursor moved to issue 3 although it has no watcher
+    assert output.most_recent_state.stream_state.__dict__["issueUpdated"] == "1700000200000"
+    assert_records_match_schema("issue_watchers", records, config)
+
+
+def test_children_fail_loudly_on_401():
+    config = base_config()
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["updated"], 5000), _json({"issues": [{"id": "1", "fields": {"updated": _ms_iso(1)}}], "isLast": True}))
+        http.get(HttpRequest(f"{API}/issue/1/properties"), _json({"errorMessages": ["Client must be authenticated"]}, 401))
+        catalog = CatalogBuilder().with_stream("issue_properties", SyncMode.incremental).build()
+        output = read(SourceJira(catalog=catalog, config=config), config, catalog, None, expecting_exception=True)
+    assert output.errors and records_of(output) == []
+
+
+def test_properties_and_transitions_records():
+    config = base_config()
+    index = [{"id": "1", "fields": {"updated": _ms_iso(1_700_000_000_000)}}]
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["updated"], 5000), _json({"issues": index, "isLast": True}))
+        http.get(HttpRequest(f"{API}/issue/1/properties"), _json({"keys": [{"key": "k1"}, {"key": "k2"}]}))
+        http.get(HttpRequest(f"{API}/issue/1/properties/k1"), _json({"key": "k1", "value": {"a": 1}}))
+        http.get(HttpRequest(f"{API}/issue/1/properties/k2"), _json({"key": "k2", "value": [1]}))
+        output = _read(config, "issue_properties")
+    assert sorted((r["issueId"], r["key"]) for r in records_of(output)) == [("1", "k1"), ("1", "k2")]
+
+
+def test_issue_ids_pages_of_5000_with_projects_and_filter():
+    config = base_config(projects=["P", "Q"], issues_jql_filter="issuetype != Sub-task")
+    jql = 'project in ("P", "Q") AND (issuetype != Sub-task) AND updated >= 0 ORDER BY id ASC'
+    with HttpMocker() as http:
+        http.post(_search(jql, ["id", "key", "updated"], 5000),
+                  _json({"issues": [{"id": "1", "key": "P-1", "fields": {"updated": _ms_iso(5)}}], "nextPageToken": "t", "isLast": False}))
+        http.post(_search(jql, ["id", "key", "updated"], 5000, token="t"),
+                  _json({"issues": [{"id": "2", "key": "Q-1", "fields": {"updated": _ms_iso(6)}}], "isLast": True}))
+        output = read_stream("issue_ids", config)
+    records = records_of(output)
+    assert [r["id"] for r in records] == ["1", "2"]
+    assert set(records[0]) == {"id", "key", "updated"}
+    assert_records_match_schema("issue_ids", records, config)
