@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
-import traceback
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional
 
 import orjson
-from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteErrorTraceMessage,
@@ -70,7 +72,103 @@ def run(args: Optional[List[str]] = None) -> None:
     except Exception as exc:  # noqa: BLE001 - a bad config file must not print a traceback
         _fail(command, f"Could not start the Jira source: {type(exc).__name__}: {exc}", FailureType.config_error)
         return
-    launch(source, args)
+    entrypoint = AirbyteEntrypoint(source)
+    parsed = entrypoint.parse_args(args)
+    install_log_hygiene()
+    stream_errors: Dict[str, str] = {}
+    try:
+        with PRINT_BUFFER:
+            for line in tidy_messages(entrypoint.run(parsed), stream_errors):
+                print(f"{line}\n", end="")
+    except AirbyteTracedException as exc:
+        text = one_line(exc.message or str(exc))
+        if text.startswith(_SUMMARY_PREFIX) and stream_errors:
+            text = _summary(stream_errors)
+        _debug_trace()
+        _fail(command, text, exc.failure_type or FailureType.system_error)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback on stdout
+        _debug_trace()
+        _fail(command, f"{type(exc).__name__}: {exc}", FailureType.system_error)
+
+
+def _summary(stream_errors: Dict[str, str]) -> str:
+    return "Streams that did not sync: " + "; ".join(f"{name}: {reason}" for name, reason in stream_errors.items())
+
+
+def _debug_trace() -> None:
+    if os.environ.get("SOURCE_JIRA_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exc(file=sys.__stderr__)
+
+
+class _OneLineErrors(logging.Filter):
+    """Error logs on stdout stay one line: the traceback goes to stderr only with SOURCE_JIRA_DEBUG=1."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING and (record.exc_info or record.exc_text):
+            if os.environ.get("SOURCE_JIRA_DEBUG") == "1" and record.exc_info:
+                import traceback
+
+                traceback.print_exception(*record.exc_info, file=sys.__stderr__)
+            reason = record.exc_info[1] if record.exc_info and record.exc_info[1] else None
+            message = record.getMessage()
+            if reason is not None and isinstance(reason, AirbyteTracedException) and reason.message:
+                message = f"{message}: {reason.message}"
+            record.msg, record.args = one_line(message), ()
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        elif record.levelno >= logging.WARNING and isinstance(record.msg, str) and "\n" in record.msg:
+            record.msg, record.args = one_line(record.getMessage()), ()
+        return True
+
+
+def install_log_hygiene() -> None:
+    for name in ("", "airbyte"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, _OneLineErrors) for f in handler.filters):
+                handler.addFilter(_OneLineErrors())
+
+
+_SUMMARY_PREFIX = "During the sync, the following streams did not sync successfully"
+
+
+def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str]) -> Iterator[str]:
+    """Protocol hygiene on the way out: records pass untouched (no parsing on the hot path); error logs and traces
+    are cut to one line without stack traces (kept on stderr only with SOURCE_JIRA_DEBUG=1); the CDK's final
+    "streams did not sync" error is rebuilt from the per-stream messages instead of exception reprs."""
+    debug = os.environ.get("SOURCE_JIRA_DEBUG") == "1"
+    for line in lines:
+        if not (line.startswith('{"type":"LOG"') or line.startswith('{"type":"TRACE"')):
+            yield line
+            continue
+        message = orjson.loads(line)
+        if message["type"] == "LOG":
+            log = message["log"]
+            text = log.get("message") or ""
+            if log.get("level") in ("ERROR", "FATAL", "WARN") and ("\n" in text or "Traceback" in text):
+                if debug:
+                    sys.__stderr__.write(text + "\n")
+                log["message"] = filter_secrets(one_line(text.split("Traceback (most recent call last)")[0]) or "error (details with SOURCE_JIRA_DEBUG=1)")
+                line = orjson.dumps(message).decode()
+            yield line
+            continue
+        trace = message["trace"]
+        error = trace.get("error") if trace.get("type") == "ERROR" else None
+        if error is None:
+            yield line
+            continue
+        if debug and error.get("stack_trace"):
+            sys.__stderr__.write(error["stack_trace"] + "\n")
+        error["stack_trace"] = None
+        text = one_line(error.get("message") or "")
+        stream = (error.get("stream_descriptor") or {}).get("name")
+        if stream:
+            stream_errors.setdefault(stream, text)
+        if text.startswith(_SUMMARY_PREFIX) and stream_errors:
+            text = _summary(stream_errors)
+        error["message"] = filter_secrets(text)
+        error["internal_message"] = filter_secrets(one_line(error.get("internal_message") or "")) or None
+        yield orjson.dumps(message).decode()
 
 
 if __name__ == "__main__":
