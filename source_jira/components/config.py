@@ -134,23 +134,11 @@ class ResolveOAuthCloudId(ConfigTransformation):
             # The refresh rotated the refresh token: keep it even if the look-up below fails.
             config["credentials"] = creds
             _emit_config(config)
-        try:
-            response = requests.get(
-                self.resources_url,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise config_error(f"Could not reach Atlassian to find the site's cloudId: {type(exc).__name__}.") from None
-        if response.status_code != 200:
-            raise config_error(
-                f"Atlassian refused to list the sites of this OAuth grant (HTTP {response.status_code}); "
-                "re-authorise the app."
-            )
-        try:
-            sites = response.json()
-        except ValueError:
-            raise config_error("Atlassian's accessible-resources answer was not JSON; try again later.") from None
+        sites = _atlassian_json(
+            "GET", self.resources_url, "find the site's cloudId", self.timeout,
+            refused="Atlassian refused to list the sites of this OAuth grant (HTTP {status}); re-authorise the app.",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
         for site in sites if isinstance(sites, list) else []:
             url = str(site.get("url", ""))
             if urlsplit(url).netloc.lower() == domain.split(":")[0]:
@@ -164,34 +152,39 @@ class ResolveOAuthCloudId(ConfigTransformation):
         expiry = _parse_datetime(creds.get("token_expiry_date"))
         if creds.get("access_token") and expiry and expiry > datetime.now(timezone.utc) + timedelta(minutes=1):
             return str(creds["access_token"])
-        try:
-            response = requests.post(
-                self.token_url,
-                json={
-                    "grant_type": "refresh_token",
-                    "client_id": creds.get("client_id"),
-                    "client_secret": creds.get("client_secret"),
-                    "refresh_token": creds.get("refresh_token"),
-                },
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise config_error(f"Could not reach Atlassian to refresh the OAuth token: {type(exc).__name__}.") from None
-        if response.status_code != 200:
-            raise config_error(
-                f"Atlassian refused to refresh the OAuth token (HTTP {response.status_code}); the refresh token may "
-                "have expired or been rotated: re-authorise the app."
-            )
-        try:
-            body = response.json()
-            creds["access_token"] = body["access_token"]
-        except (ValueError, KeyError, TypeError):
-            raise config_error("Atlassian's token answer had no access token; try again later.") from None
+        body = _atlassian_json(
+            "POST", self.token_url, "refresh the OAuth token", self.timeout,
+            refused="Atlassian refused to refresh the OAuth token (HTTP {status}); the refresh token may have expired "
+            "or been rotated: re-authorise the app.",
+            json={
+                "grant_type": "refresh_token",
+                "client_id": creds.get("client_id"),
+                "client_secret": creds.get("client_secret"),
+                "refresh_token": creds.get("refresh_token"),
+            },
+        )
+        if not isinstance(body, Mapping) or not body.get("access_token"):
+            raise config_error("Atlassian's token answer had no access token; try again later.")
+        creds["access_token"] = body["access_token"]
         if body.get("refresh_token"):
             creds["refresh_token"] = body["refresh_token"]
         expires_in = int(body.get("expires_in", 3600))
         creds["token_expiry_date"] = (datetime.now(timezone.utc) + timedelta(seconds=expires_in)).isoformat()
         return str(creds["access_token"])
+
+
+def _atlassian_json(method: str, url: str, action: str, timeout: float, refused: str, **kwargs: Any) -> Any:
+    """One call to Atlassian's OAuth endpoints: a config error in one line on any failure, never a traceback."""
+    try:
+        response = requests.request(method, url, timeout=timeout, **kwargs)
+    except requests.RequestException as exc:
+        raise config_error(f"Could not reach Atlassian to {action}: {type(exc).__name__}.") from None
+    if response.status_code != 200:
+        raise config_error(refused.format(status=response.status_code))
+    try:
+        return response.json()
+    except ValueError:
+        raise config_error(f"Atlassian's answer when trying to {action} was not JSON; try again later.") from None
 
 
 def _emit_config(config: Mapping[str, Any]) -> None:
