@@ -1,0 +1,150 @@
+"""Packaging the Airbyte way: metadata.yaml is complete for Airbyte's registry and agrees with pyproject.toml, the
+Dockerfile and the manifest; the Dockerfile's default base is Airbyte's real python-connector-base."""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+REQUIRED_DATA_KEYS = {
+    # ConnectorMetadataDefinitionV0's required keys, plus what Airbyte's registry and build expect of a connector.
+    "name", "definitionId", "connectorType", "dockerRepository", "dockerImageTag", "license", "documentationUrl",
+    "githubIssueLabel", "connectorSubtype", "releaseStage", "supportLevel", "connectorBuildOptions", "allowedHosts",
+    "ab_internal", "tags", "remoteRegistries", "icon",
+}
+
+
+@pytest.fixture(scope="module")
+def metadata() -> dict:
+    return yaml.safe_load((ROOT / "metadata.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yaml").read_text())
+
+
+def manifest_stream_names(manifest: dict) -> set:
+    from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
+
+    resolved = ManifestReferenceResolver().preprocess_manifest(manifest)
+    return {stream.get("name") or stream.get("$parameters", {}).get("name") for stream in resolved["streams"]}
+
+
+def dockerfile_default_base() -> str:
+    match = re.search(r"^ARG BASE_IMAGE=(\S+)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    assert match, "the Dockerfile must declare `ARG BASE_IMAGE=<default>`"
+    return match.group(1)
+
+
+def test_metadata_has_every_required_key(metadata):
+    assert metadata.get("metadataSpecVersion") == "1.0"
+    data = metadata["data"]
+    missing = REQUIRED_DATA_KEYS - set(data)
+    assert not missing, f"metadata.yaml lacks {sorted(missing)}"
+    assert str(uuid.UUID(data["definitionId"])) == data["definitionId"]
+    assert data["connectorType"] == "source"
+    assert data["connectorSubtype"] == "api"
+    assert data["name"] == "Jira"
+    assert data["dockerRepository"] == "airbyte/source-jira"
+    assert data["releaseStage"] in {"alpha", "beta", "generally_available", "custom"}
+    assert data["supportLevel"] in {"community", "certified", "archived"}
+    assert data["ab_internal"]["sl"] in {0, 100, 200, 300}
+    assert data["ab_internal"]["ql"] in {0, 100, 200, 300, 400, 500, 600}
+    assert {"language:python", "cdk:low-code"} <= set(data["tags"])
+    assert data["documentationUrl"].startswith("https://")
+    assert (ROOT / data["icon"]).is_file(), f"icon {data['icon']} is missing"
+
+
+def test_image_tag_is_the_package_version(metadata, pyproject):
+    assert metadata["data"]["dockerImageTag"] == pyproject["project"]["version"]
+
+
+def test_pypi_registry_names_this_package(metadata, pyproject):
+    pypi = metadata["data"]["remoteRegistries"]["pypi"]
+    assert pypi["enabled"] is True
+    assert pypi["packageName"] == pyproject["project"]["name"] == "airbyte-source-jira"
+
+
+def test_base_image_is_airbytes_pinned_and_matches_the_dockerfile(metadata):
+    base = metadata["data"]["connectorBuildOptions"]["baseImage"]
+    assert re.fullmatch(r"docker\.io/airbyte/python-connector-base:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", base), base
+    assert dockerfile_default_base() == base
+
+
+def test_dockerfile_runs_the_packaged_command(pyproject):
+    text = (ROOT / "Dockerfile").read_text()
+    command = next(iter(pyproject["project"]["scripts"]))
+    assert command == "source-jira"
+    assert f'exec {command} "$@"' in text
+    assert 'ENTRYPOINT ["/entrypoint.sh"]' in text and 'AIRBYTE_ENTRYPOINT="/entrypoint.sh"' in text
+    assert re.search(r"^USER airbyte$", text, re.MULTILINE)
+
+
+def test_allowed_hosts_cover_every_host_the_manifest_calls(metadata, manifest):
+    hosts = set(metadata["data"]["allowedHosts"]["hosts"])
+    assert {"${domain}", "api.atlassian.com", "auth.atlassian.com"} <= hosts
+    # What the connector calls: the manifest's definitions and streams (not the spec's help texts) and the Python.
+    text = yaml.safe_dump({k: manifest.get(k) for k in ("definitions", "streams")})
+    text += "".join(p.read_text() for p in (ROOT / "source_jira").rglob("*.py"))
+    called = set(re.findall(r"https://([a-z0-9.-]+\.atlassian\.com)/", text))
+    assert called, "expected the manifest to call Atlassian's OAuth hosts"
+    assert called <= hosts, f"hosts called but not allowed: {sorted(called - hosts)}"
+
+
+def test_documentation_url_matches_the_spec(metadata, manifest):
+    assert manifest["spec"]["documentation_url"] == metadata["data"]["documentationUrl"]
+
+
+def test_suggested_streams_exist(metadata, manifest):
+    names = manifest_stream_names(manifest)
+    suggested = metadata["data"].get("suggestedStreams", {}).get("streams", [])
+    assert suggested and set(suggested) <= names, f"unknown suggested streams: {sorted(set(suggested) - names)}"
+
+
+def test_acceptance_test_config_points_at_this_connector(metadata):
+    config = yaml.safe_load((ROOT / "acceptance-test-config.yml").read_text())
+    assert config["connector_image"] == f"{metadata['data']['dockerRepository']}:dev"
+    for section, body in config["acceptance_tests"].items():
+        for test in body.get("tests", []):
+            path = test.get("config_path")
+            if path and not path.startswith("secrets/"):
+                assert (ROOT / path).is_file(), f"{section}: {path} does not exist"
+            catalog = test.get("configured_catalog_path")
+            if catalog:
+                assert (ROOT / catalog).is_file(), f"{section}: {catalog} does not exist"
+
+
+def test_docs_page_documents_every_config_key(manifest):
+    docs = (ROOT / "docs" / "jira.md").read_text()
+    spec = manifest["spec"]["connection_specification"]
+    keys = set(spec["properties"])
+    for option in spec["properties"]["credentials"]["oneOf"]:
+        keys |= {f"credentials.{key}" for key in option["properties"] if key != "auth_type"}
+        keys.add(option["properties"]["auth_type"]["const"])
+    undocumented = sorted(key for key in keys if f"`{key}`" not in docs)
+    assert not undocumented, f"docs/jira.md does not document {undocumented}"
+
+
+def test_docs_streams_section_mirrors_the_readme():
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_docs.py"), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
