@@ -24,11 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--email", default="demo@example.com")
     ap.add_argument("--api-token", default="fake-token-123")
     ap.add_argument("--bearer-token", default=None)
+    ap.add_argument("--legacy-search", action="store_true",
+                    help="serve the removed /rest/api/3/search (startAt/total) instead of a 410, "
+                         "to benchmark connectors written before its removal")
     args = ap.parse_args(argv)
 
     fake = FakeJira(issues=args.issues, seed=args.seed, timezone=args.timezone, email=args.email,
                     api_token=args.api_token, bearer_token=args.bearer_token,
-                    latency_ms=args.latency_ms, port=args.port)
+                    latency_ms=args.latency_ms, port=args.port, legacy_search=args.legacy_search)
     stop = threading.Event()
 
     def on_signal(signum, frame):

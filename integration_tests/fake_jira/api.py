@@ -309,9 +309,35 @@ def search_jql(req: Req):
 @route("GET", API + "/search")
 @route("POST", API + "/search")
 def search_removed(req: Req):
-    # the startAt/total search is gone from Jira Cloud (CHANGE-2046)
-    raise HttpError(410, ["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
-                          "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"])
+    # the startAt/total search is gone from Jira Cloud (CHANGE-2046); ``FakeJira(legacy_search=True)`` serves it
+    # again, only so that the benchmark can run connectors written before the removal (e.g. the official 4.0.0)
+    if not getattr(req.site, "legacy_search", False):
+        raise HttpError(410, ["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+                              "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"])
+    return search_legacy(req)
+
+
+def search_legacy(req: Req) -> dict:
+    """The removed ``/rest/api/3/search``: ``startAt``/``maxResults``/``total`` paging (100 a page at most),
+    ``fields`` default ``*navigable``, ``expand`` as on ``/search/jql``; the JQL is re-evaluated per page."""
+    if req.method == "POST":
+        b = req.body if isinstance(req.body, dict) else {}
+        jql, start_raw, mx_raw = b.get("jql", ""), b.get("startAt"), b.get("maxResults")
+        fields_raw, expand_raw = b.get("fields"), b.get("expand")
+    else:
+        jql, start_raw, mx_raw = req.q("jql", ""), req.q("startAt"), req.q("maxResults")
+        fields_raw, expand_raw = req.query.get("fields"), req.q("expand")
+    try:
+        start = max(0, int(start_raw or 0))
+        mx = max(0, min(100, 50 if mx_raw in (None, "") else int(mx_raw)))
+    except (TypeError, ValueError):
+        raise HttpError(400, ["The 'startAt' and 'maxResults' parameters must be numbers."]) from None
+    wanted, _ = parse_fields_param(fields_raw if fields_raw is not None else ["*navigable"])
+    expand = _expand_set(expand_raw) - {"names", "schema"}
+    _, issues = evaluate(req.site, jql or "", require_bounded=False)
+    chunk = issues[start:start + mx]
+    return {"expand": "schema,names", "startAt": start, "maxResults": mx, "total": len(issues),
+            "issues": [req.r.issue(it, wanted, expand) for it in chunk]}
 
 
 @route("POST", API + "/search/approximate-count")

@@ -27,7 +27,7 @@ class FakeJira:
                  bearer_token: str | None = None, latency_ms: int = 0, port: int = 0,
                  host: str = "127.0.0.1", now_ms: int | None = None,
                  oauth_client_id: str = "fake-client-id", oauth_client_secret: str = "fake-client-secret",
-                 oauth_refresh_token: str = "fake-refresh-token-0") -> None:
+                 oauth_refresh_token: str = "fake-refresh-token-0", legacy_search: bool = False) -> None:
         self.email = email
         self.oauth_client_id = oauth_client_id
         self.oauth_client_secret = oauth_client_secret
@@ -40,6 +40,8 @@ class FakeJira:
         self.host = host
         self._want_port = port
         self.site = Site(issues=issues, seed=seed, timezone=timezone, email=email, anchor_ms=now_ms)
+        # serve the removed GET/POST /rest/api/3/search (startAt/total) instead of its 410 — benchmark only
+        self.site.legacy_search = bool(legacy_search)
         self.faults = Faults()
         self._counts: Counter = Counter()
         self._fault_counts: Counter = Counter()
