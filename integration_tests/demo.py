@@ -56,9 +56,23 @@ def endpoint_patterns() -> List[Tuple[str, re.Pattern]]:
     return found
 
 
+# Endpoints called from Python components (the issue family) rather than from a manifest `path`.
+COMPONENT_ENDPOINTS = [
+    ("issue_watchers", r"/issue/[^/]+/watchers$"),
+    ("issue_votes", r"/issue/[^/]+/votes$"),
+    ("issue_remote_links", r"/issue/[^/]+/remotelink$"),
+    ("issue_properties", r"/issue/[^/]+/properties(/[^/]+)?$"),
+    ("issue_transitions", r"/issue/[^/]+/transitions$"),
+    ("issue_changelogs", r"/changelog/bulkfetch$"),
+    ("issue_worklogs", r"/worklog/(updated|list)$"),
+    ("issue_worklogs_deleted", r"/worklog/deleted$"),
+]
+
+
 def attribute_requests(counts: Dict[str, int], selected: List[str]) -> Tuple[Dict[str, int], Dict[str, int]]:
     """Requests per stream where an endpoint belongs to one stream; shared endpoints are listed on their own."""
     patterns = [(s, p) for s, p in endpoint_patterns() if s in selected]
+    patterns += [(s, re.compile(p)) for s, p in COMPONENT_ENDPOINTS if s in selected]
     per_stream: Dict[str, int] = Counter()
     shared: Dict[str, int] = Counter()
     for key, count in counts.items():
@@ -90,6 +104,7 @@ def read_with_progress(config: dict, catalog: dict, state: Optional[list], ca_pa
         states: Dict[str, dict] = {}
         errors: List[dict] = []
         last_print = 0.0
+        tty = sys.stdout.isatty()
         t0 = time.monotonic()
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -111,17 +126,19 @@ def read_with_progress(config: dict, catalog: dict, state: Optional[list], ca_pa
                     elif status["status"] in ("COMPLETE", "INCOMPLETE"):
                         seconds[name] = time.monotonic() - started.get(name, t0)
             now = time.monotonic()
-            if now - last_print > 1.0:
+            if now - last_print > (1.0 if tty else 5.0):
                 last_print = now
                 busy = [n for n in started if n not in seconds]
-                sys.stdout.write(
-                    f"\r  {now - t0:6.1f}s  {sum(records.values()):>8} records  {len(seconds)}/{len(catalog['streams'])} streams done"
-                    f"  running: {', '.join(sorted(busy)[:4])}{'…' if len(busy) > 4 else ''}".ljust(140)[:140]
+                progress = (
+                    f"  {now - t0:6.1f}s  {sum(records.values()):>8} records  {len(seconds)}/{len(catalog['streams'])} streams done"
+                    f"  running: {', '.join(sorted(busy)[:4])}{'…' if len(busy) > 4 else ''}"
                 )
+                sys.stdout.write(("\r" + progress.ljust(140)[:140]) if tty else progress + "\n")
                 sys.stdout.flush()
         proc.wait()
         stderr = proc.stderr.read() if proc.stderr else ""
-        sys.stdout.write("\r" + " " * 140 + "\r")
+        if tty:
+            sys.stdout.write("\r" + " " * 140 + "\r")
         if stderr.strip():
             say("  stderr: " + stderr.strip().splitlines()[-1][:200])
         return records, seconds, list(states.values()), errors, proc.returncode
