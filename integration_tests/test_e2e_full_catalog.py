@@ -47,10 +47,15 @@ def test_every_record_matches_its_schema(full_read):
     assert_valid_against_schemas(discovered, result.records_by_stream())
 
 
-def test_every_stream_declares_a_primary_key(full_read):
+def test_every_stream_declares_the_primary_key_of_the_ground_truth(full_read, fake_jira):
+    """What is really unique (e.g. boardId+issueId for board_issues, not the issue id alone)."""
     discovered, _ = full_read
-    missing = [s["name"] for s in discovered["streams"] if not s.get("source_defined_primary_key")]
-    assert not missing, missing
+    wrong = {}
+    for stream in discovered["streams"]:
+        declared = [path[0] for path in stream.get("source_defined_primary_key") or []]
+        if declared != fake_jira.ground_truth_pk(stream["name"]):
+            wrong[stream["name"]] = (declared, fake_jira.ground_truth_pk(stream["name"]))
+    assert not wrong, wrong
 
 
 # --- the comparison itself must fail on a broken read --------------------------------------------------------
