@@ -115,6 +115,8 @@ class _OneLineErrors(logging.Filter):
             message = record.getMessage()
             if reason is not None and isinstance(reason, AirbyteTracedException) and reason.message:
                 message = f"{message}: {reason.message}"
+            elif reason is not None and str(reason):  # e.g. the CDK's "Retries exhausted": say which request and why
+                message = f"{message}: {str(reason)[:500]}"
             record.msg, record.args = one_line(message), ()
             record.exc_info, record.exc_text, record.stack_info = None, None, None
         elif record.levelno >= logging.WARNING and isinstance(record.msg, str) and "\n" in record.msg:
@@ -130,6 +132,20 @@ def install_log_hygiene() -> None:
 
 
 _SUMMARY_PREFIX = "During the sync, the following streams did not sync successfully"
+_EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
+_RATE_EXHAUSTED = "Rate limit retry budget exhausted. Last exception: "
+
+
+def gave_up(error: Dict) -> str:
+    """The CDK's "retries ran out" errors, said as what they are: the endpoint and the last reason, one line (the
+    retry policy in source_jira/components/reliability.py writes `<METHOD url>: <reason>`)."""
+    text = one_line(error.get("message") or "")
+    internal = one_line(error.get("internal_message") or "")
+    if text.startswith(_EXHAUSTED):
+        return "Gave up after retrying " + text[len(_EXHAUSTED):]
+    if text == "API rate limit exceeded." and internal.startswith(_RATE_EXHAUSTED):
+        return "Gave up after retrying " + internal[len(_RATE_EXHAUSTED):]
+    return text
 
 
 def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str]) -> Iterator[str]:
@@ -138,6 +154,12 @@ def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str]) -> Iterat
     "streams did not sync" error is rebuilt from the per-stream messages instead of exception reprs."""
     debug = os.environ.get("SOURCE_JIRA_DEBUG") == "1"
     for line in lines:
+        if line.startswith('{"type":"CONTROL"'):
+            # a rotated OAuth refresh/access token: masked from here on in logs, errors and traces (the CONTROL
+            # message itself carries the config to the platform, which is its purpose)
+            register_config_secrets((orjson.loads(line).get("control") or {}).get("connectorConfig", {}).get("config"))
+            yield line
+            continue
         if not (line.startswith('{"type":"LOG"') or line.startswith('{"type":"TRACE"')):
             yield line
             continue
@@ -160,7 +182,7 @@ def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str]) -> Iterat
         if debug and error.get("stack_trace"):
             sys.__stderr__.write(error["stack_trace"] + "\n")
         error["stack_trace"] = None
-        text = one_line(error.get("message") or "")
+        text = gave_up(error)
         stream = (error.get("stream_descriptor") or {}).get("name")
         if stream:
             stream_errors.setdefault(stream, text)

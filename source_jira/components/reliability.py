@@ -1,0 +1,239 @@
+"""The one retry policy. Python because the CDK cannot say it in YAML: its JsonDecoder turns a 200 whose body is not
+JSON into `{}` (the page is silently lost), its header wait cannot jitter or fall back to Jira's `X-RateLimit-Reset`,
+and it adds a fixed second to every wait (`UserDefinedBackoffException` sleeps `backoff + 1`).
+
+* `JiraErrorHandler` wraps the manifest's status-code policy (`definitions.error_handler`). A 2xx is parsed once here
+  (orjson) and the parse is kept on the response for the Python components (`parsed_json`), so a body that is not
+  valid JSON — a proxy page, a cut connection, a corrupted transfer — is retried like a 5xx and never reaches a
+  decoder. Every retry and the final give-up name the endpoint and the reason in one line.
+* `JiraBackoff` is the only wait: `Retry-After` (or `X-RateLimit-Reset`) when Jira sends one, else exponential
+  backoff with jitter, capped; the CDK's extra second is subtracted so waits are what they say.
+The bound is the policy's `max_retries` (and `max_time`); when it runs out the sync fails with that one line.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import InitVar, dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any, List, Mapping, Optional, Union
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.sources.types import Config
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+_PARSED = "_source_jira_json"
+_RETRY_ACTIONS = (ResponseAction.RETRY, ResponseAction.RATE_LIMITED)
+CDK_EXTRA_SLEEP = 1.0  # airbyte_cdk.sources.streams.http.rate_limiting.user_defined_backoff_handler sleeps backoff + 1
+
+
+class InvalidJsonBody(ValueError):
+    pass
+
+
+def endpoint(response_or_request: Any) -> str:
+    """`METHOD https://host/path` (no query string, no userinfo) of a response or prepared request."""
+    request = getattr(response_or_request, "request", None) if isinstance(response_or_request, requests.Response) else response_or_request
+    url = getattr(response_or_request, "url", None) if isinstance(response_or_request, requests.Response) else None
+    url = url or getattr(request, "url", None) or ""
+    method = getattr(request, "method", None) or ""
+    if url:
+        parts = urlsplit(url)
+        url = urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
+    return f"{method} {url}".strip() or "a Jira request"
+
+
+def _decode(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        try:  # as lenient as the CDK's own parser (NaN, odd encodings), but only on this rare path
+            return json.loads(content.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidJsonBody(str(exc)) from None
+
+
+def parsed_json(response: Optional[requests.Response], default: Any = None) -> Any:
+    """The body of a response: the parse `JiraErrorHandler` already made for a 2xx, else parsed now (an error
+    response the policy chose to ignore gives `default` when it is not JSON)."""
+    if response is None:
+        return {} if default is None else default
+    if hasattr(response, _PARSED):
+        return getattr(response, _PARSED)
+    if not response.content:
+        return {} if default is None else default
+    try:
+        return _decode(response.content)
+    except InvalidJsonBody:
+        if response.ok:
+            raise
+        return {} if default is None else default
+
+
+def check_json(response: requests.Response) -> Optional[str]:
+    """None when the 2xx body is valid JSON (or empty: 204 and friends); else why not. The parse is kept."""
+    if hasattr(response, _PARSED):
+        return None
+    content = response.content
+    if not content:
+        setattr(response, _PARSED, {})
+        return None
+    try:
+        setattr(response, _PARSED, _decode(content))
+    except InvalidJsonBody as exc:
+        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        return f"the body is not valid JSON ({kind}, {len(content)} bytes: {str(exc)[:80]})"
+    return None
+
+
+def request_of(exc: BaseException) -> Any:
+    """The request an exception came from. requests leaves it out of ChunkedEncodingError (a body cut short): that
+    one is raised inside `Response.iter_content`, so the response — and its request — is found in the traceback."""
+    request = getattr(exc, "request", None)
+    if request is not None:
+        return request
+    tb = exc.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("self")
+        if isinstance(candidate, requests.Response) and candidate.request is not None:
+            return candidate.request
+        tb = tb.tb_next
+    return None
+
+
+def describe_exception(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"the connection broke mid-response (body cut short: {text[:160]})"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if "reset" in text.lower() or "aborted" in text.lower():
+            return f"connection reset ({text[:160]})"
+        return f"connection error ({text[:160]})"
+    return f"{type(exc).__name__}: {text[:160]}"
+
+
+def describe_status(response: requests.Response) -> str:
+    try:
+        phrase = HTTPStatus(response.status_code).phrase
+    except ValueError:
+        phrase = ""
+    kind = response.headers.get("Content-Type", "").split(";")[0]
+    html = " (HTML body)" if "html" in kind else ""
+    return f"HTTP {response.status_code} {phrase}{html}".strip()
+
+
+@dataclass
+class JiraErrorHandler(ErrorHandler):
+    """The shared policy (`policy`: the manifest's DefaultErrorHandler with its status-code filters) plus the JSON
+    check of every 2xx. Retry messages are `<METHOD url>: <reason>`, so the give-up error names both."""
+
+    policy: ErrorHandler
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        pass
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return self.policy.max_retries
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return self.policy.max_time
+
+    @property
+    def backoff_strategies(self) -> Optional[List[BackoffStrategy]]:
+        return getattr(self.policy, "backoff_strategies", None)
+
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
+            problem = check_json(response_or_exception)
+            if problem is None:
+                return ErrorResolution(response_action=ResponseAction.SUCCESS, failure_type=None, error_message=None)
+            return ErrorResolution(
+                response_action=ResponseAction.RETRY,
+                failure_type=FailureType.transient_error,
+                error_message=f"{endpoint(response_or_exception)}: HTTP {response_or_exception.status_code} but {problem}",
+            )
+        resolution = self.policy.interpret_response(response_or_exception)
+        if resolution.response_action not in _RETRY_ACTIONS:
+            return resolution
+        if isinstance(response_or_exception, requests.Response):
+            reason = f"{endpoint(response_or_exception)}: {describe_status(response_or_exception)}"
+        elif isinstance(response_or_exception, BaseException):
+            request = request_of(response_or_exception)
+            where = endpoint(request) if request is not None else "a Jira request"
+            reason = f"{where}: {describe_exception(response_or_exception)}"
+        else:
+            reason = resolution.error_message or "no response"
+        return ErrorResolution(
+            response_action=ResponseAction.RETRY,  # RATE_LIMITED without a bound retries forever: always RETRY
+            failure_type=FailureType.transient_error,
+            error_message=reason,
+        )
+
+
+@dataclass
+class JiraBackoff(BackoffStrategy):
+    """`Retry-After` seconds (else the time to `X-RateLimit-Reset`) when Jira says how long, plus a little jitter so
+    workers do not return together; otherwise `base_seconds * 2^(attempt-1)` capped at `max_seconds`, scaled by a
+    random factor in [0.5, 1.5). A header asking for more than `max_header_wait_seconds` fails the stream loudly."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    base_seconds: Union[float, str] = 1.0
+    max_seconds: Union[float, str] = 60.0
+    max_header_wait_seconds: Union[float, str] = 300.0
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._base = float(self.base_seconds)
+        self._cap = float(self.max_seconds)
+        self._header_cap = float(self.max_header_wait_seconds)
+        self._random = random.Random()
+
+    def wanted_wait(self, response_or_exception: Any, attempt_count: int) -> float:
+        told = self.header_wait(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
+        if told is not None:
+            if told > self._header_cap:
+                raise AirbyteTracedException(
+                    message=f"{endpoint(response_or_exception)}: Jira asked to wait {told:.0f} s "
+                    f"(HTTP {response_or_exception.status_code}), more than the {self._header_cap:.0f} s this connector "
+                    "waits; run the sync again later (the saved state is kept).",
+                    failure_type=FailureType.transient_error,
+                )
+            return told + self._random.uniform(0.0, min(1.0, 0.1 * told + 0.2))
+        step = min(self._cap, self._base * (2 ** max(0, int(attempt_count or 1) - 1)))
+        return step * self._random.uniform(0.5, 1.5)
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
+        # Never 0/None: a falsy value would hand the retry to the CDK's unbounded rate-limit loop.
+        return max(0.001, self.wanted_wait(response_or_exception, attempt_count) - CDK_EXTRA_SLEEP)
+
+    @staticmethod
+    def header_wait(response: requests.Response) -> Optional[float]:
+        value = response.headers.get("Retry-After")
+        if value is not None:
+            try:
+                return max(0.0, float(value.strip()))
+            except ValueError:
+                pass
+        if response.status_code == 429 and response.headers.get("X-RateLimit-Reset"):
+            reset = response.headers["X-RateLimit-Reset"].strip()
+            try:
+                when = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=timezone.utc)
+                return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+            except ValueError:
+                return None
+        return None
