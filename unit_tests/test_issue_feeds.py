@@ -42,16 +42,16 @@ ALL = "updated >= 0 ORDER BY updated ASC, id ASC"
 
 def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
     """2,500 issues: an id-only index, windows of ~1,000 ids (cut at positions 980 and 1960, each cut issue's
-    `updated` asked once), one bulkfetch per window (≤ 1,000 ids) and its continuation pages."""
+    `updated` asked once, in one request that also asks the cuts of 500-issue windows: 490, 1470, 2450), one
+    bulkfetch per window (≤ 1,000 ids) and its continuation pages."""
     config = base_config()
     ids = [str(10000 + i) for i in range(2500)]
     minute = 60_000
     with HttpMocker() as http:
         http.post(_search(ALL, ["id"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
-        cuts = [ids[980], ids[1960]]
-        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": f"id in ({cuts[0]}, {cuts[1]})", "fields": ["updated"], "maxResults": 100})),
-                  _json({"issues": [{"id": cuts[0], "fields": {"updated": _ms_iso(1_700_000_000_000 + 10 * minute)}},
-                                    {"id": cuts[1], "fields": {"updated": _ms_iso(1_700_000_000_000 + 20 * minute)}}], "isLast": True}))
+        cuts = {980: 10, 1960: 20, 490: 5, 1470: 15, 2450: 25}  # position -> minutes after the first issue
+        cut_request = HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": "id in (" + ", ".join(ids[p] for p in cuts) + ")", "fields": ["updated"], "maxResults": 100}))
+        http.post(cut_request, _json({"issues": [{"id": ids[p], "fields": {"updated": _ms_iso(1_700_000_000_000 + m * minute)}} for p, m in cuts.items()], "isLast": True}))
 
         def histories(issue_ids, base):
             return [{"issueId": i, "changeHistories": [{"id": f"h{i}-{base}", "author": {"accountId": "a", "emailAddress": None},
@@ -68,7 +68,7 @@ def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
             http.post(more, _json({"issueChangeLogs": histories(batch[half:], 2)}))
             requests += [first, more]
         output = _read(config, "issue_changelogs")
-        for request in requests:
+        for request in requests + [cut_request]:
             http.assert_number_of_calls(request, 1)
     records = records_of(output)
     assert len(records) == 2500 and len({r["id"] for r in records}) == 2500

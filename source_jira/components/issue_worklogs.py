@@ -8,15 +8,17 @@ minute, so a worklog written then is newer than anything read and comes with the
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
+from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Set
 from urllib.parse import parse_qs, urlparse
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_jira.components.issues import ID_PAGE, SEARCH_PATH, START_KEY, base_clauses, send_json
+from source_jira.components.issues import ID_PAGE, SEARCH_PATH, START_KEY, base_clauses, hub, send_json
 
 BATCH = 1000
 
@@ -76,19 +78,28 @@ class WorklogFeedRetriever(Retriever):
             return
         pending: List[int] = []
         previous_page: Set[int] = set()
+        # A `worklog/list` call runs in the background while the next feed page is read (one call ahead at most):
+        # the feed's pages are a chain (each starts where the last ended), the list calls need not wait on it.
+        listing: Deque["Future[Any]"] = deque()
         for values in self._feed("worklog/updated", since):
             # consecutive feed pages overlap at their boundary (`since` = the previous page's `until`, inclusive)
             page_ids = [int(v["worklogId"]) for v in values]
             pending.extend(i for i in page_ids if i not in previous_page)
             previous_page = set(page_ids)
             while len(pending) >= BATCH:
-                yield from self._list(pending[:BATCH], stream_slice)
+                listing.append(hub().background(self._fetch, pending[:BATCH]))
                 pending = pending[BATCH:]
+                while len(listing) > 1:
+                    yield from self._list(listing.popleft().result(), stream_slice)
         if pending:
-            yield from self._list(pending, stream_slice)
+            listing.append(hub().background(self._fetch, pending))
+        while listing:
+            yield from self._list(listing.popleft().result(), stream_slice)
 
-    def _list(self, ids: List[int], stream_slice: StreamSlice) -> Iterable[Record]:
-        worklogs = send_json(self.post_requester, "worklog/list", {"ids": ids}) or []
+    def _fetch(self, ids: List[int]) -> List[Mapping[str, Any]]:
+        return send_json(self.post_requester, "worklog/list", {"ids": ids}) or []
+
+    def _list(self, worklogs: List[Mapping[str, Any]], stream_slice: StreamSlice) -> Iterable[Record]:
         allowed = self._issues_in_scope({str(w.get("issueId")) for w in worklogs})
         for worklog in worklogs:
             issue_id = str(worklog.get("issueId"))

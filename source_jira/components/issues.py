@@ -19,6 +19,7 @@ import os
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from bisect import bisect_left
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
@@ -29,6 +30,8 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
+from source_jira.components.reliability import parsed_json
+
 LOGGER = logging.getLogger("airbyte")
 
 MINUTE_MS = 60_000
@@ -37,6 +40,10 @@ ISSUE_PAGE = 100  # Jira's cap on a search page with fields
 ID_PAGE = 5000  # Jira's cap on an id-only search page
 START_KEY, END_KEY = "start_time", "end_time"
 SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments")
+BACKGROUND_THREADS = 6  # prefetch threads of a sync (SyncHub.background), on top of the CDK's workers
+COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
+CHANGELOG_PAGES_AT_ONCE = 2  # bulkfetch pages fetched and held at a time (memory: see ChangelogRetriever)
+CHILD_TIME_FILTERED = ("issue_comments", "issue_attachments", "issue_changelogs")  # records kept if >= sync_lower
 
 
 # ----------------------------------------------------------------------------------------------------- helpers
@@ -84,9 +91,7 @@ def send_json(requester: HttpRequester, path: str, body: Optional[Mapping[str, A
               params: Optional[Mapping[str, Any]] = None) -> Any:
     """One request through the manifest's requester (auth, error handler, retries); the body parsed once."""
     response = requester.send_request(path=path, request_body_json=body, request_params=params)
-    if response is None:
-        return {}
-    return orjson.loads(response.content) if response.content else {}
+    return parsed_json(response)  # parsed (and checked) once by the shared error handler
 
 
 # ----------------------------------------------------------------------------------------------------- the sync hub
@@ -101,6 +106,40 @@ class SyncHub:
         self.fields: Optional[Dict[str, Mapping[str, Any]]] = None
         self.fields_lock = threading.Lock()
         self.spool = Spool()
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pool_lock = threading.Lock()
+        self.changelog_slots = threading.BoundedSemaphore(CHANGELOG_PAGES_AT_ONCE)
+        self._comment_loads: Dict[str, "Future[Any]"] = {}
+
+    def background(self, function: Callable[..., Any], *args: Any) -> "Future[Any]":
+        """Run a request off the partition's thread so that it overlaps the window's page chain (the per-issue comment
+        pages of an incomplete issue, the `/field` list). A few threads only; the partition that needs the result
+        waits for it and re-raises its error, so a failure fails that partition as before."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="jira-prefetch")
+            return self._pool.submit(function, *args)
+
+    def prefetch_comments(self, issue_id: str, load: Callable[[], Any]) -> None:
+        """Start loading the rest of an incomplete issue's comments as soon as its search page is here, so that the
+        `issue_comments` window finds them loaded. At most COMMENT_PREFETCH lists wait for their reader: when
+        `issue_comments` runs far behind the page fetches, the lists are loaded when it asks (`comments_of`)."""
+        with self.lock:
+            if issue_id in self._comment_loads or len(self._comment_loads) >= COMMENT_PREFETCH:
+                return
+            self._comment_loads[issue_id] = self.background(load)
+
+    def comments_of(self, issue_id: str, load: Callable[[], Any]) -> "Future[Any]":
+        """The comment list started by `prefetch_comments` (taken: each is read once), else started now."""
+        with self.lock:
+            future = self._comment_loads.pop(issue_id, None)
+        return future if future is not None else self.background(load)
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def consumers(self, fetching_view: str) -> Set[str]:
         """The other search views that will ask for the same pages in this sync."""
@@ -137,6 +176,8 @@ _HUB: Optional[SyncHub] = None
 def new_sync(catalog: Any = None) -> None:
     """Called once per source instance (one sync): which streams are selected, and a clean hub."""
     global _HUB
+    if _HUB is not None:
+        _HUB.close()
     names = []
     if catalog is not None:
         for configured in getattr(catalog, "streams", []) or []:
@@ -152,36 +193,38 @@ def hub() -> SyncHub:
 
 
 class Spool:
-    """Hand-off of compact per-view payloads between streams: in memory up to a budget, then on disk, so a sync of a
-    whole site never holds the site's comments in memory when one stream runs far ahead of another."""
+    """Hand-off of compact per-view payloads between streams: kept as they are (parsed objects, no copy) up to a
+    budget, then on disk, so a sync of a whole site never holds the site's comments in memory when one stream runs
+    far ahead of another. An entry is charged the byte size of the response it came from (an upper bound of its own
+    JSON size; Python objects take a few times their JSON size, hence a budget well under the memory target)."""
 
-    def __init__(self, memory_budget: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, memory_budget: int = 16 * 1024 * 1024) -> None:
         self._budget = memory_budget
         self._in_memory = 0
         self._lock = threading.Lock()
         self._dir: Optional[tempfile.TemporaryDirectory] = None
         self._seq = 0
 
-    def put(self, payload: Any) -> Tuple[str, Any]:
-        data = orjson.dumps(payload)
+    def put(self, payload: Any, charge: int) -> Tuple[str, Any, int]:
+        charge = max(1, int(charge))
         with self._lock:
-            if self._in_memory + len(data) <= self._budget:
-                self._in_memory += len(data)
-                return ("mem", data)
+            if self._in_memory + charge <= self._budget:
+                self._in_memory += charge
+                return ("mem", payload, charge)
             if self._dir is None:
                 self._dir = tempfile.TemporaryDirectory(prefix="source-jira-spool-")
             self._seq += 1
             path = os.path.join(self._dir.name, f"{self._seq}.json")
         with open(path, "wb") as handle:
-            handle.write(data)
-        return ("disk", path)
+            handle.write(orjson.dumps(payload))
+        return ("disk", path, 0)
 
-    def take(self, ticket: Tuple[str, Any]) -> Any:
-        kind, value = ticket
+    def take(self, ticket: Tuple[str, Any, int]) -> Any:
+        kind, value, charge = ticket
         if kind == "mem":
             with self._lock:
-                self._in_memory -= len(value)
-            return orjson.loads(value)
+                self._in_memory -= charge
+            return value
         with open(value, "rb") as handle:
             data = handle.read()
         os.unlink(value)
@@ -203,6 +246,7 @@ class IssueIndex:
         self.ids: List[str] = []
         self.times: List[int] = []
         self._windows: Dict[int, List[Tuple[int, int]]] = {}
+        self._cut_times: Dict[int, Optional[int]] = {}  # position -> `updated` (None: deleted since the scan)
 
     def load(self, requester: HttpRequester) -> None:
         with self._lock:
@@ -229,31 +273,47 @@ class IssueIndex:
         with self._lock:
             if window_size in self._windows:
                 return self._windows[window_size]
-            step = max(1, window_size - window_size // 50)
-            positions = list(range(step, len(self.ids), step))
-            times: Dict[int, int] = {}
+            positions = self._positions(window_size)
+            times: Dict[int, Optional[int]] = {}
             if self.with_times:
                 times = {pos: self.times[pos] for pos in positions}
             else:
-                wanted = {self.ids[pos]: pos for pos in positions}
-                ids = list(wanted)
-                for offset in range(0, len(ids), ISSUE_PAGE):
-                    chunk = ids[offset: offset + ISSUE_PAGE]
-                    page = send_json(requester, SEARCH_PATH, {"jql": "id in (" + ", ".join(chunk) + ")", "fields": ["updated"], "maxResults": ISSUE_PAGE})
-                    for issue in page.get("issues") or []:
-                        if str(issue["id"]) in wanted:
-                            times[wanted[str(issue["id"])]] = jira_ms((issue.get("fields") or {}).get("updated")) or 0
+                missing = [pos for pos in positions if pos not in self._cut_times]
+                if missing:
+                    # when the last request has room (100 ids a request), it also asks the cuts of windows half this
+                    # size: the issue windows (500) then need no request after the changelog windows' (1,000)
+                    extra = [p for p in self._positions(window_size // 2) if p not in self._cut_times and p not in missing]
+                    if window_size // 2 >= ISSUE_PAGE and len(extra) <= -len(missing) % ISSUE_PAGE:
+                        missing += extra
+                    self._look_up(requester, missing)
+                times = {pos: self._cut_times.get(pos) for pos in positions}
             cuts: List[Tuple[int, int]] = []
             last = floor_minute(lower)
             for pos in positions:
-                if pos not in times:  # deleted since the scan: no cut there
+                if times.get(pos) is None:  # deleted since the scan: no cut there
                     continue
-                cut = floor_minute(times[pos])
+                cut = floor_minute(int(times[pos]))
                 if cut > last:
                     cuts.append((cut, pos))
                     last = cut
             self._windows[window_size] = cuts
             return cuts
+
+    def _positions(self, window_size: int) -> List[int]:
+        step = max(1, window_size - window_size // 50)
+        return list(range(step, len(self.ids), step))
+
+    def _look_up(self, requester: HttpRequester, positions: List[int]) -> None:
+        """`updated` of the issues at these positions (100 a request); None for an issue deleted since the scan."""
+        for offset in range(0, len(positions), ISSUE_PAGE):
+            chunk = positions[offset: offset + ISSUE_PAGE]
+            wanted = {self.ids[pos]: pos for pos in chunk}
+            page = send_json(requester, SEARCH_PATH, {"jql": "id in (" + ", ".join(wanted) + ")", "fields": ["updated"], "maxResults": ISSUE_PAGE})
+            for pos in chunk:
+                self._cut_times.setdefault(pos, None)
+            for issue in page.get("issues") or []:
+                if str(issue["id"]) in wanted:
+                    self._cut_times[wanted[str(issue["id"])]] = jira_ms((issue.get("fields") or {}).get("updated")) or 0
 
 
 # ----------------------------------------------------------------------------------------------------- shared pages
@@ -286,9 +346,23 @@ class IssueWindowRetriever(Retriever):
         self.view = self.view or self.name
         self._window_size = max(1, int(self.window_size or 500))
         self._sync_lower: Optional[int] = None
+        self._finish_lock = threading.Lock()
+        self._windows_total: Optional[int] = None
+        self._windows_done = 0
+        self._deferred_max: Optional[int] = None
+        self._observe: Optional[Callable[[Record], None]] = None
         if self.cursor is not None and hasattr(self.cursor, "stream_slices") and hasattr(self.cursor, "observe"):
             original = self.cursor.stream_slices
             self.cursor.stream_slices = lambda: self._adaptive_slices(original)  # type: ignore[method-assign]
+            if self.view in CHILD_TIME_FILTERED:
+                # State of a stream whose records are filtered by their own time (`>= sync_lower`, from the saved
+                # state) may only move when EVERY window is done: a window finished early covers its issues, but the
+                # comments / changelog entries / attachments of issues in unfinished windows can be older than it,
+                # and the next sync would filter them out for good (integration_tests/test_e2e_resume.py caught it
+                # after a kill -9). So records and visits are only noted; the last window to finish observes the
+                # newest value of the whole sync.
+                self._observe = self.cursor.observe
+                self.cursor.observe = lambda record: self._note(record.data.get(self._cursor_key()))  # type: ignore[method-assign]
 
     # --- Retriever interface -------------------------------------------------------------------------------
     def stream_slices(self) -> Iterable[Optional[StreamSlice]]:  # not used by the concurrent framework
@@ -306,6 +380,12 @@ class IssueWindowRetriever(Retriever):
     with_times = False
 
     def _adaptive_slices(self, original: Callable[[], Iterable[StreamSlice]]) -> Iterable[StreamSlice]:
+        windows = list(self._windows(original))
+        with self._finish_lock:
+            self._windows_total, self._windows_done, self._deferred_max = len(windows), 0, None
+        yield from windows
+
+    def _windows(self, original: Callable[[], Iterable[StreamSlice]]) -> Iterable[StreamSlice]:
         coarse = list(original())
         for number, piece in enumerate(coarse):
             lower = int(piece.cursor_slice[START_KEY])
@@ -361,8 +441,31 @@ class IssueWindowRetriever(Retriever):
 
     def _visited(self, updated: Any, stream_slice: StreamSlice) -> None:
         """Tell the cursor an issue was fully handled even when it produced no record of this stream."""
+        if self._observe is not None:
+            self._note(updated)
+            return
         if self.cursor is not None and updated:
             self.cursor.observe(Record(data={self._cursor_key(): updated}, stream_name=self.name, associated_slice=stream_slice))
+
+    def _note(self, updated: Any) -> None:
+        try:
+            value = jira_ms(updated)
+        except (TypeError, ValueError):  # as the CDK's cursor: a record without a usable cursor value moves nothing
+            return
+        if value is not None:
+            with self._finish_lock:
+                self._deferred_max = value if self._deferred_max is None else max(self._deferred_max, value)
+
+    def _finish(self, stream_slice: StreamSlice) -> None:
+        """A window of a time-filtered child stream is done; the last one observes the newest value of the sync."""
+        if self._observe is None:
+            return
+        with self._finish_lock:
+            self._windows_done += 1
+            last = self._windows_total is not None and self._windows_done >= self._windows_total
+            value = self._deferred_max
+        if last and value is not None:
+            self._observe(Record(data={self._cursor_key(): str(value)}, stream_name=self.name, associated_slice=stream_slice))
 
     def _cursor_key(self) -> str:
         field_obj = getattr(self.cursor, "cursor_field", None)
@@ -445,6 +548,11 @@ class IssueSearchRetriever(IssueWindowRetriever):
     """`issues`, `issue_comments` and `issue_attachments` read the same `search/jql` pages, fetched once per sync:
     whichever view asks first fetches the page and leaves the other selected views their compact part."""
 
+    def _adaptive_slices(self, original: Callable[[], Iterable[StreamSlice]]) -> Iterable[StreamSlice]:
+        if self.view == "issues":  # `/field` (custom field names) loads while the id scan runs, not after page one
+            hub().background(hub().field_names, self.get_requester or self.requester)
+        yield from super()._adaptive_slices(original)
+
     def _search_body(self, jql: str, token: Optional[str]) -> Dict[str, Any]:
         body: Dict[str, Any] = {"jql": jql, "fields": ["*all"], "maxResults": ISSUE_PAGE}
         if self.config.get("render_fields"):
@@ -460,7 +568,11 @@ class IssueSearchRetriever(IssueWindowRetriever):
             fields_by_id = hub().field_names(self.get_requester or self.requester)
             return [issue_record(issue, fields_by_id) for issue in issues]
         if view == "issue_comments":
-            return [comment_payload(issue) for issue in issues]
+            payloads = [comment_payload(issue) for issue in issues]
+            for item in payloads:  # the rest of an incomplete comment list starts loading as soon as its page is here
+                if not item["complete"]:
+                    hub().prefetch_comments(item["issueId"], lambda i=item: list(self._all_comments(i["issueId"], i["comments"])))
+            return payloads
         return [attachment_payload(issue) for issue in issues]
 
     def _pages(self, jql: str) -> Iterator[Any]:
@@ -488,9 +600,11 @@ class IssueSearchRetriever(IssueWindowRetriever):
                         payload = self._payloads(page.get("issues") or [], self.view)
                 else:
                     previous = feed.pages[number - 1]["token"] if number else None
-                    page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, previous))
+                    response = self.requester.send_request(path=SEARCH_PATH, request_body_json=self._search_body(jql, previous))
+                    page = parsed_json(response)  # as send_json, plus the body's size to charge the spool
+                    size = len(response.content or b"") if response is not None else 0
                     issues = page.get("issues") or []
-                    tickets = {view: hub().spool.put(self._payloads(issues, view)) for view in shared}
+                    tickets = {view: hub().spool.put(self._payloads(issues, view), size) for view in shared}
                     entry = {"token": page.get("nextPageToken"), "last": bool(page.get("isLast", not page.get("nextPageToken"))) or not page.get("nextPageToken"), "tickets": tickets}
                     feed.pages.append(entry)
                     payload = self._payloads(issues, self.view)
@@ -503,25 +617,31 @@ class IssueSearchRetriever(IssueWindowRetriever):
         stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
         lower, upper, sync_lower = self._window(stream_slice)
         jql = window_jql(self.config, lower, upper)
+        incomplete: List[Tuple[Mapping[str, Any], "Future[Any]"]] = []
         for payload in self._pages(jql):
             for item in payload:
                 if self.view == "issues":
                     yield self._record(item, stream_slice)
                 elif self.view == "issue_comments":
-                    yield from self._comments(item, sync_lower, stream_slice)
+                    if not item["complete"]:  # its other comment pages load in the background while the window goes on
+                        incomplete.append((item, hub().comments_of(item["issueId"], lambda i=item: list(self._all_comments(i["issueId"], i["comments"])))))
+                        continue
+                    yield from self._comments(item, item["comments"], sync_lower, stream_slice)
                     self._visited(item.get("updated"), stream_slice)
                 else:
                     for attachment in item["attachments"]:
-                        if (jira_ms(attachment.get("created")) or 0) >= sync_lower:
+                        if sync_lower <= 0 or (jira_ms(attachment.get("created")) or 0) >= sync_lower:
                             yield self._record({**attachment, "issueId": item["issueId"], "issueKey": item["issueKey"]}, stream_slice)
                     self._visited(item.get("updated"), stream_slice)
+        for item, future in incomplete:  # same window: the state moves only when the window is done
+            yield from self._comments(item, future.result(), sync_lower, stream_slice)
+            self._visited(item.get("updated"), stream_slice)
+        self._finish(stream_slice)
 
-    def _comments(self, item: Mapping[str, Any], sync_lower: int, stream_slice: StreamSlice) -> Iterable[Record]:
-        comments: Iterable[Mapping[str, Any]] = item["comments"]
-        if not item["complete"]:
-            comments = self._all_comments(item["issueId"], item["comments"])
+    def _comments(self, item: Mapping[str, Any], comments: Iterable[Mapping[str, Any]], sync_lower: int,
+                  stream_slice: StreamSlice) -> Iterable[Record]:
         for comment in comments:
-            if (jira_ms(comment.get("updated")) or 0) >= sync_lower:
+            if sync_lower <= 0 or (jira_ms(comment.get("updated")) or 0) >= sync_lower:
                 yield self._record({**comment, "issueId": item["issueId"], "issueKey": item["issueKey"]}, stream_slice)
 
     def _all_comments(self, issue_id: str, embedded: List[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
@@ -565,16 +685,25 @@ class ChangelogRetriever(IssueWindowRetriever):
                 body: Dict[str, Any] = {"issueIdsOrKeys": [issue_id for _, issue_id in batch], "maxResults": 10000}
                 if token:
                     body["nextPageToken"] = token
-                page = send_json(self.requester, "changelog/bulkfetch", body)
-                for entry in page.get("issueChangeLogs") or []:
-                    issue_id = str(entry.get("issueId"))
-                    for history in entry.get("changeHistories") or []:
-                        if (jira_ms(history.get("created")) or 0) >= sync_lower:
-                            yield self._record({**history, "issueId": issue_id}, stream_slice)
-                token = page.get("nextPageToken")
-                if not token or page.get("isLast") is True:
+                # A bulkfetch page is the biggest thing a sync holds (1,000 issues' histories: several MB of JSON, a
+                # few times that as objects), and it is held until the main thread has written its records: only
+                # CHANGELOG_PAGES_AT_ONCE are fetched and held at a time, and each is let go entry by entry.
+                with hub().changelog_slots:
+                    page = send_json(self.requester, "changelog/bulkfetch", body)
+                    token = page.get("nextPageToken")
+                    last = not token or page.get("isLast") is True
+                    logs = list(reversed(page.pop("issueChangeLogs", None) or []))
+                    del page
+                    while logs:
+                        entry = logs.pop()
+                        issue_id = str(entry.get("issueId"))
+                        for history in entry.get("changeHistories") or []:
+                            if sync_lower <= 0 or (jira_ms(history.get("created")) or 0) >= sync_lower:
+                                yield self._record({**history, "issueId": issue_id}, stream_slice)
+                if last:
                     break
         self._window_done(stream_slice)
+        self._finish(stream_slice)
 
 
 # ----------------------------------------------------------------------------------------------------- per-issue children
@@ -598,7 +727,7 @@ class IssueChildRetriever(IssueWindowRetriever):
         response = (self.get_requester or self.requester).send_request(path=path, request_params=params)
         if response is None or response.status_code == 404 or not response.content:
             return None
-        return orjson.loads(response.content)
+        return parsed_json(response)
 
     def _children(self, issue_id: str) -> Iterable[Mapping[str, Any]]:
         kind = self.kind or self.name
