@@ -188,17 +188,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         incremental = [s["stream"]["name"] for s in catalog["streams"] if s["sync_mode"] == "incremental"]
         say(f"  {len(names)} streams, {len(incremental)} incremental: {', '.join(incremental) or '-'}\n")
 
-        say("$ source-jira read   (full: every stream)")
-        fake.reset_counts()
-        t0 = time.monotonic()
-        records, seconds, state, errors, rc = read_with_progress(config, catalog, None, fake.ca_path)
-        wall = time.monotonic() - t0
-        per_stream, shared = attribute_requests(fake.request_counts(), names)
-        table(f"Full read: {sum(records.values())} records in {wall:.1f} s", records, seconds, per_stream, shared, names)
-        for error in errors:
-            say(f"  ERROR: {error.get('message')}")
-        if rc != 0:
-            say(f"  read exited with {rc}")
+        ok, state = sync_round(fake, config, catalog, names, None, "$ source-jira read   (full: every stream)", "Full read")
+        if not ok:
             return 1
 
         say("\nChanging the site: 50 issues updated, comments and worklogs added, 5 issues deleted …")
@@ -207,16 +198,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         fake.add_worklogs(20)
         fake.delete_issues(5)
 
-        say("$ source-jira read --state <state of the full read>   (incremental)")
-        fake.reset_counts()
-        t0 = time.monotonic()
-        records2, seconds2, _, errors2, rc2 = read_with_progress(config, catalog, state, fake.ca_path)
-        wall2 = time.monotonic() - t0
-        per_stream2, shared2 = attribute_requests(fake.request_counts(), names)
-        table(f"Incremental read: {sum(records2.values())} records in {wall2:.1f} s", records2, seconds2, per_stream2, shared2, names)
-        for error in errors2:
-            say(f"  ERROR: {error.get('message')}")
-        return 0 if rc2 == 0 else 1
+        ok, _ = sync_round(
+            fake, config, catalog, names, state, "$ source-jira read --state <state of the full read>   (incremental)", "Incremental read"
+        )
+        return 0 if ok else 1
+
+
+def sync_round(fake, config: dict, catalog: dict, names: List[str], state: Optional[list], command: str, title: str) -> Tuple[bool, list]:
+    """One `source-jira read` with live progress, then the per-stream table; returns (success, final state)."""
+    say(command)
+    fake.reset_counts()
+    t0 = time.monotonic()
+    records, seconds, new_state, errors, rc = read_with_progress(config, catalog, state, fake.ca_path)
+    wall = time.monotonic() - t0
+    per_stream, shared = attribute_requests(fake.request_counts(), names)
+    table(f"{title}: {sum(records.values())} records in {wall:.1f} s", records, seconds, per_stream, shared, names)
+    for error in errors:
+        say(f"  ERROR: {error.get('message')}")
+    if rc != 0:
+        say(f"  read exited with {rc}")
+    return rc == 0, new_state
 
 
 if __name__ == "__main__":
