@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
@@ -158,7 +160,7 @@ def test_children_fail_loudly_on_401():
     assert output.errors and records_of(output) == []
 
 
-def test_properties_and_transitions_records():
+def test_properties_records():
     config = base_config()
     index = [{"id": "1", "fields": {"updated": _ms_iso(1_700_000_000_000)}}]
     with HttpMocker() as http:
@@ -196,3 +198,32 @@ def test_issue_ids_fails_loudly_on_bad_jql():
         output = read_stream("issue_ids", config, expecting_exception=True)
     assert not records_of(output)
     assert any("Error in the JQL Query" in e.trace.error.message for e in output.errors)
+
+
+
+
+
+@pytest.mark.parametrize(
+    "stream,path,body,expected",
+    [
+        ("issue_votes", "votes", {"votes": 2, "hasVoted": False, "voters": [{"accountId": "a1", "emailAddress": None}, {"accountId": "a2"}]},
+         [("1", "a1"), ("1", "a2")]),
+        ("issue_remote_links", "remotelink", [{"id": 10100, "object": {"url": "https://x", "title": "Doc"}}, {"id": 10101, "object": {"url": "https://y", "title": "PR"}}],
+         [(10100,), (10101,)]),
+        ("issue_transitions", "transitions", {"transitions": [{"id": "11", "name": "To Do", "to": {"id": "1", "name": "Open"}}, {"id": "21", "name": "Done", "to": {"id": "3"}}]},
+         [("1", "11"), ("1", "21")]),
+    ],
+)
+def test_per_issue_children_records_keys_and_schema(stream, path, body, expected):
+    """One request per changed issue; each record carries issueId and the really unique key."""
+    config = base_config()
+    index = [{"id": "1", "fields": {"updated": _ms_iso(1_700_000_000_000)}}]
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["updated"], 5000), _json({"issues": index, "isLast": True}))
+        http.get(HttpRequest(f"{API}/issue/1/{path}"), _json(body))
+        output = _read(config, stream)
+    records = records_of(output)
+    pk = {"issue_votes": ("issueId", "accountId"), "issue_remote_links": ("id",), "issue_transitions": ("issueId", "id")}[stream]
+    assert sorted(tuple(r[k] for k in pk) for r in records) == expected
+    assert all(r["issueId"] == "1" for r in records)
+    assert_records_match_schema(stream, records, config)
