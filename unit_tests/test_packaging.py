@@ -148,3 +148,13 @@ def test_docs_streams_section_mirrors_the_readme():
 
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_docs.py"), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_readme_streams_tables_list_every_stream_of_the_manifest():
+    """The README's streams tables are the users' reference: every stream the manifest declares has a row."""
+    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    names = [entry["$ref"].rsplit("/", 1)[-1] for entry in manifest["streams"]]
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in names if not re.search(rf"^\| `{name}` \|", readme, re.M)]
+    assert len(names) == len(set(names)) and names
+    assert not missing, f"streams without a README row: {missing}"
