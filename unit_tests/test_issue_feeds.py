@@ -158,6 +158,9 @@ def test_children_fail_loudly_on_401():
         catalog = CatalogBuilder().with_stream("issue_properties", SyncMode.incremental).build()
         output = read(SourceJira(catalog=catalog, config=config), config, catalog, None, expecting_exception=True)
     assert output.errors and records_of(output) == []
+    # the shared policy decides (not a generic fallback): Jira's own words, said as a credentials problem
+    messages = " ".join(e.trace.error.message for e in output.errors)
+    assert "HTTP 401" in messages and "Client must be authenticated" in messages, messages
 
 
 def test_properties_records():

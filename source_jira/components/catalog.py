@@ -17,6 +17,8 @@ from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config
 
+from source_jira.components.reliability import DelegatesRetryLimits
+
 logger = logging.getLogger("airbyte")
 
 _warned: set = set()
@@ -37,7 +39,7 @@ def _jira_said(response: requests.Response) -> str:
 
 
 @dataclass
-class SkipForbiddenStream(ErrorHandler):
+class SkipForbiddenStream(DelegatesRetryLimits, ErrorHandler):
     """For streams the account may not be allowed to read: an HTTP 403 skips the request (no records) and logs one
     WARN per stream naming it and the permission it needs; every other answer (400/401 included) goes to the shared
     error handler unchanged."""
@@ -53,17 +55,8 @@ class SkipForbiddenStream(ErrorHandler):
         # streams read through this one (a child stream reads its parent with the parent's own handler)
         self._dependents = str((parameters or {}).get("dependents") or "")
 
-    @property
-    def max_retries(self) -> Optional[int]:
-        return self.delegate.max_retries
-
-    @property
-    def max_time(self) -> Optional[int]:
-        return self.delegate.max_time
-
-    @property
-    def backoff_strategies(self) -> Any:
-        return getattr(self.delegate, "backoff_strategies", None)
+    def _wrapped(self) -> ErrorHandler:
+        return self.delegate
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 403:

@@ -15,16 +15,15 @@ from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Set
 from urllib.parse import parse_qs, urlparse
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_jira.components.issues import ID_PAGE, SEARCH_PATH, START_KEY, base_clauses, hub, send_json
+from source_jira.components.issues import ID_PAGE, CursorOwnedRetriever, SEARCH_PATH, START_KEY, base_clauses, hub, send_json
 
 BATCH = 1000
 
 
 @dataclass
-class WorklogFeedRetriever(Retriever):
+class WorklogFeedRetriever(CursorOwnedRetriever):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     requester: HttpRequester  # GET (worklog/updated, worklog/deleted)
@@ -35,14 +34,6 @@ class WorklogFeedRetriever(Retriever):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.name = self.name or (parameters or {}).get("name", "")
         self._allowed: Dict[str, bool] = {}
-
-    @property
-    def state(self) -> Mapping[str, Any]:
-        return {}
-
-    @state.setter
-    def state(self, value: Mapping[str, Any]) -> None:
-        pass
 
     def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
         yield StreamSlice(partition={}, cursor_slice={})

@@ -327,8 +327,20 @@ class WindowFeed:
 
 
 # ----------------------------------------------------------------------------------------------------- base retriever
+class CursorOwnedRetriever(Retriever):
+    """The stream's ConcurrentCursor holds the state (one cursor per stream): the retriever keeps none of its own."""
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        return {}
+
+    @state.setter
+    def state(self, value: Mapping[str, Any]) -> None:
+        pass
+
+
 @dataclass
-class IssueWindowRetriever(Retriever):
+class IssueWindowRetriever(CursorOwnedRetriever):
     """Base of every issue-derived retriever: adaptive windows over the stream's own ConcurrentCursor."""
 
     config: Config
@@ -367,14 +379,6 @@ class IssueWindowRetriever(Retriever):
     # --- Retriever interface -------------------------------------------------------------------------------
     def stream_slices(self) -> Iterable[Optional[StreamSlice]]:  # not used by the concurrent framework
         yield from self.cursor.stream_slices() if self.cursor else [StreamSlice(partition={}, cursor_slice={})]
-
-    @property
-    def state(self) -> Mapping[str, Any]:
-        return {}
-
-    @state.setter
-    def state(self, value: Mapping[str, Any]) -> None:
-        pass
 
     # --- windows ---------------------------------------------------------------------------------------------
     with_times = False

@@ -131,29 +131,43 @@ def describe_status(response: requests.Response) -> str:
     return f"HTTP {response.status_code} {phrase}{html}".strip()
 
 
+class DelegatesRetryLimits:
+    """Retry limits and backoff of a wrapping error handler are those of the handler it wraps (`_wrapped()`)."""
+
+    def _wrapped(self) -> ErrorHandler:
+        raise NotImplementedError
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return self._wrapped().max_retries
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return self._wrapped().max_time
+
+    @property
+    def backoff_strategies(self) -> Optional[List[BackoffStrategy]]:
+        return getattr(self._wrapped(), "backoff_strategies", None)
+
+
 @dataclass
-class JiraErrorHandler(ErrorHandler):
+class JiraErrorHandler(DelegatesRetryLimits, ErrorHandler):
     """The shared policy (`policy`: the manifest's DefaultErrorHandler with its status-code filters) plus the JSON
-    check of every 2xx. Retry messages are `<METHOD url>: <reason>`, so the give-up error names both."""
+    check of every 2xx. Retry messages are `<METHOD url>: <reason>`, so the give-up error names both.
+    `skip`: optional IGNORE filters a stream adds for one answer it expects (a deleted issue's 404, a board without
+    sprints); they are asked only about non-2xx answers, before the policy, so every other answer keeps the policy's
+    decision and Jira's own message."""
 
     policy: ErrorHandler
     config: Config
     parameters: InitVar[Mapping[str, Any]]
+    skip: Optional[List[Any]] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         pass
 
-    @property
-    def max_retries(self) -> Optional[int]:
-        return self.policy.max_retries
-
-    @property
-    def max_time(self) -> Optional[int]:
-        return self.policy.max_time
-
-    @property
-    def backoff_strategies(self) -> Optional[List[BackoffStrategy]]:
-        return getattr(self.policy, "backoff_strategies", None)
+    def _wrapped(self) -> ErrorHandler:
+        return self.policy
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
@@ -165,6 +179,11 @@ class JiraErrorHandler(ErrorHandler):
                 failure_type=FailureType.transient_error,
                 error_message=f"{endpoint(response_or_exception)}: HTTP {response_or_exception.status_code} but {problem}",
             )
+        if self.skip and isinstance(response_or_exception, requests.Response):
+            for response_filter in self.skip:
+                skipped = response_filter.matches(response_or_exception)
+                if skipped is not None and skipped.response_action == ResponseAction.IGNORE:
+                    return skipped  # the HTTP client logs its message once, at INFO
         resolution = self.policy.interpret_response(response_or_exception)
         if resolution.response_action not in _RETRY_ACTIONS:
             return resolution
