@@ -23,7 +23,7 @@ def test_legacy_search_is_opt_in_and_pages_every_issue():
         ids, start = [], 0
         while True:
             r = requests.get(f"{fake.base_url}/rest/api/3/search",
-                             params={"jql": "updated >= 0 ORDER BY updated asc", "startAt": start, "maxResults": 7,
+                             params={"jql": "updated >= \"1970-01-01\" ORDER BY updated asc", "startAt": start, "maxResults": 7,
                                      "fields": "*all", "expand": "changelog"},
                              auth=(fake.email, fake.api_token), verify=fake.ca_path, timeout=30)
             assert r.status_code == 200, r.text

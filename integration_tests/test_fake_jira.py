@@ -157,14 +157,14 @@ def test_config_and_counts(fake, api):
 # search / JQL
 # ------------------------------------------------------------------------------------------------
 def test_search_walk_equals_ground_truth(fake, api):
-    issues = api.search("updated >= 0 ORDER BY updated ASC, id ASC", fields=["*all"], page=100)
+    issues = api.search('updated >= "1970-01-01" ORDER BY updated ASC, id ASC', fields=["*all"], page=100)
     assert {(i["id"],) for i in issues} == fake.ground_truth("issues")
     # caps: 100 with fields, 5000 with id/key only; default fields = id only
-    r = api.post(A3 + "/search/jql", {"jql": "created >= 0", "maxResults": 1000, "fields": ["summary"]}).json()
+    r = api.post(A3 + "/search/jql", {"jql": "created >= \"1970-01-01\"", "maxResults": 1000, "fields": ["summary"]}).json()
     assert len(r["issues"]) == 100 and r["isLast"] is False
-    r = api.post(A3 + "/search/jql", {"jql": "created >= 0", "maxResults": 5000, "fields": ["id", "key"]}).json()
+    r = api.post(A3 + "/search/jql", {"jql": "created >= \"1970-01-01\"", "maxResults": 5000, "fields": ["id", "key"]}).json()
     assert len(r["issues"]) == 600 and r["isLast"] is True
-    r = api.post(A3 + "/search/jql", {"jql": "created >= 0", "maxResults": 3}).json()
+    r = api.post(A3 + "/search/jql", {"jql": "created >= \"1970-01-01\"", "maxResults": 3}).json()
     assert r["issues"][0].keys() == {"id"}
     # GET form with a comma string and a project filter (key, quoted key and id)
     d = api.ok(A3 + "/search/jql", jql='project in (PLAT, "MOB", 10002) order by key', fields="id,key", maxResults=5000)
@@ -172,7 +172,7 @@ def test_search_walk_equals_ground_truth(fake, api):
     d = api.ok(A3 + "/search/jql", jql="project = PLAT", fields="id,key,updated", maxResults=5000)
     assert len(d["issues"]) == 100 and set(d["issues"][0]["fields"]) == {"updated"}
     # other clauses
-    subs = api.search("issuetype in subTaskIssueTypes() AND created >= 0", fields=["parent", "issuetype"])
+    subs = api.search("issuetype in subTaskIssueTypes() AND created >= \"1970-01-01\"", fields=["parent", "issuetype"])
     assert subs and all(i["fields"]["issuetype"]["subtask"] and i["fields"]["parent"]["id"] for i in subs)
     non_sub = api.search("project = PLAT AND issuetype != Sub-task", fields=["issuetype"])
     assert non_sub and all(i["fields"]["issuetype"]["name"] != "Sub-task" for i in non_sub)
@@ -200,6 +200,9 @@ def test_search_errors(api):
     assert err("project = XYZ") == "The value 'XYZ' does not exist for the field 'project'."
     assert err("project in (PLAT, NOPE)") == "The value 'NOPE' does not exist for the field 'project'."
     assert err('updated >= "2025/01/01 14:17:25"').startswith("Date value '2025/01/01 14:17:25' for field 'updated' is invalid")
+    # Jira documents date strings and periods only; epoch ms of a real instant work, a degenerate `0` does not
+    for degenerate in ("0", "-300000", "12345"):
+        assert err(f"updated >= {degenerate}").startswith(f"Date value '{degenerate}' for field 'updated' is invalid. Valid formats include:")
     assert err("project = PLAT AND").startswith("Error in the JQL Query:")
     assert err("project = PLAT foo").startswith("Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'foo'")
     assert err("nosuchfield = 1") == "Field 'nosuchfield' does not exist or you do not have permission to view it."
@@ -244,7 +247,7 @@ def test_jql_minute_precision_time_zone_and_epoch(mfake):
 
 
 def test_dst_offsets_rendered(api):
-    issues = api.search("created >= 0", fields=["created"], page=100)
+    issues = api.search("created >= \"1970-01-01\"", fields=["created"], page=100)
     offsets = {i["fields"]["created"][-5:] for i in issues}
     assert offsets == {"-0800", "-0700"}
     assert all(len(i["fields"]["created"]) == 28 for i in issues)  # 2025-01-01T14:17:25.435-0800
@@ -621,7 +624,7 @@ def test_agile_shapes(fake, api):
     assert isinstance(b["location"]["projectId"], int) and b["location"]["projectKey"]
     simple = [b for b in api.ok(AG + "/board")["values"] if b["type"] == "simple"]
     assert simple and any(api.get(AG + f"/board/{s['id']}/sprint").status_code == 200 for s in simple)
-    d = api.ok(AG + f"/board/{b['id']}/issue", maxResults=500, jql="updated >= 0")
+    d = api.ok(AG + f"/board/{b['id']}/issue", maxResults=500, jql='updated >= "1970-01-01"')
     assert d["maxResults"] == 50 and d["total"] >= len(d["issues"])
     by_proj = api.ok(AG + "/board", projectKeyOrId="MOB")["values"]
     assert {x["name"] for x in by_proj} == {"MOB board", "Cross-team planning"}

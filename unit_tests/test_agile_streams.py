@@ -184,7 +184,7 @@ def test_sprint_issues_keyed_by_sprint_and_issue_with_story_points_from_the_site
         http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1), _sprint(11, 1)])))
         http.get(HttpRequest(f"{AGILE}/board/2/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(11, 1)])))
         _mock_fields(http)
-        query = {"maxResults": "50", "jql": "updated >= 0", "validateQuery": "true", "fields": SP_FIELDS}
+        query = {"maxResults": "50", "validateQuery": "true", "fields": SP_FIELDS}  # no start date: no `updated` bound
         # sprint 10 pages by total (no isLast); issue 100 carried over into sprint 11 too
         http.get(
             HttpRequest(f"{AGILE}/sprint/10/issue", query_params=query),
@@ -251,7 +251,7 @@ def test_agile_issue_streams_without_story_points_field_ask_only_status_and_upda
         issue = _issue(900, "2025-02-01T10:00:00.000+0100")
         issue["fields"] = {k: v for k, v in issue["fields"].items() if not k.startswith("customfield_")}
         http.get(
-            HttpRequest(f"{AGILE}/board/7/issue", query_params={"maxResults": "50", "jql": "updated >= 0", "validateQuery": "true", "fields": "status,updated"}),
+            HttpRequest(f"{AGILE}/board/7/issue", query_params={"maxResults": "50", "validateQuery": "true", "fields": "status,updated"}),
             _json(_issue_page([issue])),
         )
         output = read_stream("board_issues", config)
@@ -266,7 +266,7 @@ def test_board_issues_keep_an_issue_once_per_board():
     with HttpMocker() as http:
         _mock_boards(http, [_board(1, "scrum"), _board(2, "kanban")])
         _mock_fields(http)
-        query = {"maxResults": "50", "jql": "updated >= 0", "validateQuery": "true", "fields": SP_FIELDS}
+        query = {"maxResults": "50", "validateQuery": "true", "fields": SP_FIELDS}  # no start date: no `updated` bound
         http.get(HttpRequest(f"{AGILE}/board/1/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800", points=2), _issue(101, "2025-01-10T11:00:00.000-0800")])))
         http.get(HttpRequest(f"{AGILE}/board/2/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800", points=2)])))
         output = read_stream("board_issues", config)

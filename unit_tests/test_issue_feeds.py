@@ -39,7 +39,7 @@ def _ms_iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
 
 
-ALL = "updated >= 0 ORDER BY updated ASC, id ASC"
+ALL = 'updated >= "1970-01-01" ORDER BY updated ASC, id ASC'  # no start date: all history, in a documented date format
 
 
 def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
@@ -178,7 +178,7 @@ def test_properties_records():
 def test_issue_ids_pages_of_5000_with_projects_and_filter():
     """id and key only: Jira's 5,000-a-page case (any other field, even `updated`, drops it to 100)."""
     config = base_config(projects=["P", "Q"], issues_jql_filter="issuetype != Sub-task")
-    jql = 'project in ("P", "Q") AND (issuetype != Sub-task) AND updated >= 0 ORDER BY id ASC'
+    jql = 'project in ("P", "Q") AND (issuetype != Sub-task) ORDER BY id ASC'
     with HttpMocker() as http:
         http.post(_search(jql, ["id", "key"], 5000),
                   _json({"issues": [{"id": "1", "key": "P-1", "self": "https://x/1", "fields": {}}], "nextPageToken": "t", "isLast": False}))
@@ -192,7 +192,7 @@ def test_issue_ids_pages_of_5000_with_projects_and_filter():
 
 def test_issue_ids_fails_loudly_on_bad_jql():
     config = base_config(issues_jql_filter="issuetype = = x")
-    jql = "(issuetype = = x) AND updated >= 0 ORDER BY id ASC"
+    jql = "(issuetype = = x) ORDER BY id ASC"
     with HttpMocker() as http:
         http.post(
             _search(jql, ["id", "key"], 5000),

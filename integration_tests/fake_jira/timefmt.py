@@ -78,11 +78,13 @@ def parse_jql_date(value: str, tz: ZoneInfo, now_ms: int) -> int:
     """Parse a JQL date operand into epoch ms (minute resolution, like Jira).
 
     Accepts ``yyyy/MM/dd HH:mm``, ``yyyy-MM-dd HH:mm``, ``yyyy/MM/dd``, ``yyyy-MM-dd`` (read in the
-    user's zone), a bare integer (epoch milliseconds, zone-free) and periods relative to now
+    user's zone), a bare 12-13 digit integer (epoch milliseconds of a real instant, zone-free) and periods relative to now
     (``-5d``, ``-1h``, ``4w 2d``). Anything else, seconds included, raises :class:`JqlDateError`.
     """
     v = value.strip()
-    if re.fullmatch(r"-?\d+", v):
+    if re.fullmatch(r"\d{12,13}", v):
+        # Jira documents only date strings and periods; epoch milliseconds of a real instant (1973-2286) work in
+        # practice. A degenerate literal (`0`, a negative or short number) is refused, as Jira-compatible servers do.
         return int(v)
     m = _JQL_DATE.match(v)
     if m:

@@ -59,7 +59,7 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
-        since = int(stream_slice.cursor_slice.get(START_KEY) or 0)
+        since = max(0, int(stream_slice.cursor_slice.get(START_KEY) or 0))  # the lookback taken off "all history"
         if self.deleted:
             for values in self._feed("worklog/deleted", since):
                 for value in values:

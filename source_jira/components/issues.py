@@ -79,11 +79,28 @@ def base_clauses(config: Mapping[str, Any]) -> List[str]:
     return clauses
 
 
+# Before this instant (1973-03-03) no Jira existed: a lower bound below it means "all history" (no start date, or the
+# lookback taken off 0), never a literal to send — Jira documents date strings and periods, and epoch milliseconds of
+# a real instant work, but `updated >= 0` (or a negative number) is refused by Jira-compatible servers.
+REAL_INSTANT_MS = 100_000_000_000
+# The documented date format used when a query would otherwise have no restriction at all (`search/jql` refuses an
+# unbounded query): read in the user's zone, which cannot matter this far before any Jira data.
+ALL_HISTORY_CLAUSE = 'updated >= "1970-01-01"'
+
+
+def lower_bound_clauses(lower_ms: Optional[int], bounded: bool) -> List[str]:
+    """The `updated >=` clause of a search: epoch ms of a real instant; none for "all history" when the query is
+    restricted otherwise, else the documented all-history date."""
+    if lower_ms is not None and int(lower_ms) >= REAL_INSTANT_MS:
+        return [f"updated >= {int(lower_ms)}"]
+    return [] if bounded else [ALL_HISTORY_CLAUSE]
+
+
 def window_jql(config: Mapping[str, Any], lower_ms: int, upper_ms: Optional[int]) -> str:
     """Epoch milliseconds are zone-free (date strings are read in the user's zone); `>=` lower, `<` upper."""
-    clauses = base_clauses(config) + [f"updated >= {int(lower_ms)}"]
-    if upper_ms is not None:
-        clauses.append(f"updated < {int(upper_ms)}")
+    clauses = base_clauses(config)
+    upper = [f"updated < {int(upper_ms)}"] if upper_ms is not None else []
+    clauses += lower_bound_clauses(lower_ms, bounded=bool(clauses or upper)) + upper
     return " AND ".join(clauses) + " ORDER BY updated ASC, id ASC"
 
 
