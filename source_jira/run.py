@@ -102,10 +102,15 @@ def _debug_trace() -> None:
         traceback.print_exc(file=sys.__stderr__)
 
 
+_CDK_RETRY_LINES = ("UserDefinedBackoffException: Rate limit exceeded", "Status code: ")
+
+
 class _OneLineErrors(logging.Filter):
     """Error logs on stdout stay one line: the traceback goes to stderr only with SOURCE_JIRA_DEBUG=1."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.module == "rate_limiting" and isinstance(record.msg, str) and record.msg.startswith(_CDK_RETRY_LINES):
+            return False  # "Rate limit exceeded (HTTP 200)" for any retry, or a raw body: JiraBackoff logs the reason
         if record.levelno >= logging.WARNING and (record.exc_info or record.exc_text):
             if os.environ.get("SOURCE_JIRA_DEBUG") == "1" and record.exc_info:
                 import traceback

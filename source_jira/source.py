@@ -8,13 +8,17 @@ import os
 import socket
 import ssl
 from pathlib import Path
-from typing import Any, Iterable, Iterator, List, Mapping, Optional
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_jira import cdk_adapter
 from source_jira.components.issues import new_sync as new_issue_sync
+from source_jira.transport import guard_message, refused_address, refused_host
 
 
 def manifest_path() -> str:
@@ -38,25 +42,38 @@ class SourceJira(YamlDeclarativeSource):
         # One sync per source instance: the issue family shares search pages only between the streams this catalog selects.
         new_issue_sync(catalog)
         super().__init__(path_to_yaml=manifest_path(), catalog=catalog, config=config, state=state, config_path=config_path, **kwargs)
-        bound_record_queue(self)
+        self._transport = cdk_adapter.install(self)
 
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog,
              state: Optional[List[AirbyteStateMessage]] = None) -> Iterator[AirbyteMessage]:
-        """As the CDK's read, but builds only the streams the catalog selects (the CDK's own `_streams_by_name`, as its
-        `check` does) instead of all 66: about half a second less before the first request of a sync."""
-        streams = self._streams_by_name([configured.stream.name for configured in catalog.streams])
-        if streams is None:  # a name that is not a static stream: the CDK's path, which reports it
-            yield from super().read(logger, config, catalog, state)
+        """As the CDK's read, but builds only the streams the catalog selects instead of all 66 (about half a second
+        less before the first request), and a stream this connector does not have is a config error naming it (the
+        CDK only marks it INCOMPLETE and exits 0)."""
+        names = [configured.stream.name for configured in catalog.streams]
+        unknown = sorted(set(names) - set(self.stream_names()))
+        if unknown:
+            raise AirbyteTracedException(
+                message=f"The catalog selects stream(s) this connector does not have: {', '.join(unknown)}. "
+                "Run discover for the list (README, \"Streams\").",
+                failure_type=FailureType.config_error,
+            )
+        streams = cdk_adapter.streams_by_name(self, names)
+        if streams is None:  # nothing selected
             return
-        selected = self._select_streams(streams=streams, configured_catalog=catalog)
+        selected = cdk_adapter.select_streams(self, streams, catalog)
         if selected:
-            yield from self._concurrent_source.read(selected)
+            yield from cdk_adapter.concurrent_read(self, selected)
+
+    def stream_names(self) -> List[str]:
+        """The names of the manifest's streams, without building any."""
+        return [str(stream.get("name")) for stream in self._source_config.get("streams", []) if isinstance(stream, Mapping)]
 
     # ------------------------------------------------------------------------------------------------ check
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         config = self._config or config
         try:
-            self._check(config)
+            with self._transport.checking():  # short timeouts and one retry: an answer in seconds, never minutes
+                self._check(config)
         except AirbyteTracedException as exc:
             return AirbyteConnectionStatus(status=Status.FAILED, message=one_line(exc.message or str(exc)))
         except Exception as exc:  # noqa: BLE001 - check must answer in one line, never with a traceback
@@ -79,16 +96,15 @@ class SourceJira(YamlDeclarativeSource):
                     message=f"Unknown project key(s) in 'projects': {', '.join(missing)} "
                     "(they do not exist or this account cannot browse them)."
                 )
-        if (config.get("issues_jql_filter") or "").strip() and "issue_ids" in self._stream_names(config):
+        if (config.get("issues_jql_filter") or "").strip():
             # One cheap page of the id-only search proves the JQL filter is valid (Jira's 400 says why).
             self.read_records("issue_ids", config, limit=1)
 
-    def _stream_names(self, config: Mapping[str, Any]) -> set:
-        return {stream.name for stream in self.streams(config)}
-
     def read_records(self, stream_name: str, config: Mapping[str, Any], limit: Optional[int] = None) -> list:
-        """Read records of one stream through the manifest's own requester, auth and error handling."""
-        stream = next((s for s in self.streams(config) if s.name == stream_name), None)
+        """Read records of one stream through the manifest's own requester, auth and error handling (only that
+        stream is built)."""
+        streams = cdk_adapter.streams_by_name(self, [stream_name]) or []
+        stream = next((s for s in streams if s.name == stream_name), None)
         if stream is None:
             raise AirbyteTracedException(message=f"stream {stream_name} is not defined")
         records: list = []
@@ -100,44 +116,50 @@ class SourceJira(YamlDeclarativeSource):
         return records
 
 
-# Records waiting for the main thread (which serializes and prints them). The CDK's queue holds up to 10,000 items,
-# and the workers do outrun the main thread: with issue records of 10-20 KB that is tens of MB held for nothing
-# (peak RSS of a 50,000-issue sync: 30 MB less with 500). A few hundred items keep the main thread fed; beyond that
-# the workers wait (back-pressure) instead of holding records.
-RECORD_QUEUE_SIZE = 500
-
-
-def bound_record_queue(source: Any) -> None:
-    """Set the size of the CDK's record queue (created inside ConcurrentDeclarativeSource.__init__ without a
-    parameter). Safe to shrink: the main thread never blocks on it (ConcurrentMessageRepository puts without
-    blocking from the consumer thread), only the workers wait."""
-    queue = getattr(getattr(source, "_concurrent_source", None), "_queue", None)
-    if queue is not None and hasattr(queue, "maxsize") and RECORD_QUEUE_SIZE > 0:
-        queue.maxsize = RECORD_QUEUE_SIZE
-
-
 def one_line(message: str) -> str:
     return " ".join(str(message).split())
 
 
+def split_host_port(domain: str) -> Tuple[str, int]:
+    """`host`, `host:port`, `[v6]`, `[v6]:port` (and a bare IPv6 literal) -> (host without brackets, port)."""
+    text = domain.strip()
+    if text.count(":") > 1 and not text.startswith("["):  # a bare IPv6 literal
+        return text, 443
+    parts = urlsplit("https://" + text)
+    try:
+        port = parts.port or 443
+    except ValueError:
+        port = 443
+    return (parts.hostname or text), port
+
+
 def preflight(domain: str, timeout: float = 8.0) -> None:
     """Fail in seconds, with the real reason, when the site cannot be reached (no minutes of retries)."""
-    host, _, port_text = domain.rpartition(":") if domain.count(":") == 1 else (domain, "", "")
-    port = int(port_text) if port_text.isdigit() else 443
-    host = host or domain
+    host, port = split_host_port(domain)
+    why = refused_host(host)
+    if why:
+        raise AirbyteTracedException(message=guard_message(host, why), failure_type=FailureType.config_error)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise AirbyteTracedException(
             message=f"The Jira site '{domain}' was not found (DNS lookup failed): check the domain, e.g. acme.atlassian.net."
         ) from None
+    for info in infos:
+        why = refused_address(info[4][0])
+        if why:
+            raise AirbyteTracedException(message=guard_message(host, f"it resolves to {why}"), failure_type=FailureType.config_error)
     family, socktype, proto, _, address = infos[0]
     try:
-        with socket.create_connection(address[:2], timeout=timeout) as sock:
+        with socket.create_connection((address[0], address[1]), timeout=timeout) as sock:
             context = ssl.create_default_context(cafile=_ca_bundle())
             try:
                 with context.wrap_socket(sock, server_hostname=host):
                     pass
+            except socket.timeout:
+                raise AirbyteTracedException(
+                    message=f"The Jira site '{domain}' accepted the connection but did not complete the TLS handshake within {timeout:.0f} s."
+                ) from None
             except ssl.SSLCertVerificationError as exc:
                 raise AirbyteTracedException(
                     message=f"TLS failure talking to {domain}: the certificate is not trusted ({exc.verify_message})."

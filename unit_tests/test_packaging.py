@@ -158,3 +158,18 @@ def test_readme_streams_tables_list_every_stream_of_the_manifest():
     missing = [name for name in names if not re.search(rf"^\| `{name}` \|", readme, re.M)]
     assert len(names) == len(set(names)) and names
     assert not missing, f"streams without a README row: {missing}"
+
+
+def test_cdk_pin_matches_the_adapter_and_its_shape_check():
+    """The CDK's private names are used only in source_jira/cdk_adapter.py, checked against PINNED_CDK: moving the pin
+    in pyproject.toml without re-checking them (and updating PINNED_CDK) fails here."""
+    import importlib.metadata
+    import re
+    from pathlib import Path
+
+    from source_jira import SourceJira, cdk_adapter
+
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    assert re.search(r'"airbyte-cdk==([0-9.]+)"', pyproject).group(1) == cdk_adapter.PINNED_CDK
+    assert importlib.metadata.version("airbyte-cdk") == cdk_adapter.PINNED_CDK
+    cdk_adapter.check_shape(SourceJira(config={"domain": "a.atlassian.net", "credentials": {"auth_type": "api_token", "email": "e", "api_token": "t"}}))

@@ -14,6 +14,7 @@ The bound is the policy's `max_retries` (and `max_time`); when it runs out the s
 from __future__ import annotations
 
 import json
+import logging
 import random
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timezone
@@ -29,6 +30,9 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_jira.transport import AddressRefused, RedirectRefused, ResponseDeadline
+
+LOGGER = logging.getLogger("airbyte")
 _PARSED = "_source_jira_json"
 _RETRY_ACTIONS = (ResponseAction.RETRY, ResponseAction.RATE_LIMITED)
 CDK_EXTRA_SLEEP = 1.0  # airbyte_cdk.sources.streams.http.rate_limiting.user_defined_backoff_handler sleeps backoff + 1
@@ -83,8 +87,11 @@ def check_json(response: requests.Response) -> Optional[str]:
         return None
     content = response.content
     if not content:
-        setattr(response, _PARSED, {})
-        return None
+        if response.status_code == 204:  # "No Content" is an answer; an empty 200 where JSON is expected is not
+            setattr(response, _PARSED, {})
+            return None
+        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        return f"the body is empty ({kind}) where Jira always sends JSON"
     try:
         setattr(response, _PARSED, _decode(content))
     except InvalidJsonBody as exc:
@@ -112,6 +119,8 @@ def describe_exception(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return f"the connection broke mid-response (body cut short: {text[:160]})"
+    if isinstance(exc, ResponseDeadline):
+        return text[:200]
     if isinstance(exc, requests.exceptions.Timeout):
         return f"timed out ({type(exc).__name__})"
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -131,15 +140,41 @@ def describe_status(response: requests.Response) -> str:
     return f"HTTP {response.status_code} {phrase}{html}".strip()
 
 
+def retry_reason(response_or_exception: Any) -> str:
+    """`<METHOD url>: <why>` of an answer or error about to be retried."""
+    if isinstance(response_or_exception, requests.Response):
+        if 200 <= response_or_exception.status_code < 300:
+            problem = check_json(response_or_exception) or "an answer that could not be used"
+            return f"{endpoint(response_or_exception)}: HTTP {response_or_exception.status_code} but {problem}"
+        return f"{endpoint(response_or_exception)}: {describe_status(response_or_exception)}"
+    if isinstance(response_or_exception, BaseException):
+        request = request_of(response_or_exception)
+        return f"{endpoint(request) if request is not None else 'a Jira request'}: {describe_exception(response_or_exception)}"
+    return "no response"
+
+
 class DelegatesRetryLimits:
-    """Retry limits and backoff of a wrapping error handler are those of the handler it wraps (`_wrapped()`)."""
+    """Retry limits and backoff of a wrapping error handler are those of the handler it wraps (`_wrapped()`), or
+    the config's `max_retries`, capped by `cap_retries` (`check` retries once: an answer in seconds)."""
+
+    _retry_cap: Optional[int] = None
 
     def _wrapped(self) -> ErrorHandler:
         raise NotImplementedError
 
+    def cap_retries(self, cap: int) -> None:
+        self._retry_cap = cap
+        inner = self._wrapped()
+        if hasattr(inner, "cap_retries"):
+            inner.cap_retries(cap)
+
     @property
     def max_retries(self) -> Optional[int]:
-        return self._wrapped().max_retries
+        configured = (getattr(self, "config", None) or {}).get("max_retries")
+        limit = int(configured) if isinstance(configured, (int, float)) and configured >= 0 else self._wrapped().max_retries
+        if self._retry_cap is not None:
+            limit = self._retry_cap if limit is None else min(limit, self._retry_cap)
+        return limit
 
     @property
     def max_time(self) -> Optional[int]:
@@ -179,6 +214,9 @@ class JiraErrorHandler(DelegatesRetryLimits, ErrorHandler):
                 failure_type=FailureType.transient_error,
                 error_message=f"{endpoint(response_or_exception)}: HTTP {response_or_exception.status_code} but {problem}",
             )
+        if isinstance(response_or_exception, (AddressRefused, RedirectRefused)):
+            return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=FailureType.config_error,
+                                   error_message=" ".join(str(response_or_exception).split()))
         if self.skip and isinstance(response_or_exception, requests.Response):
             for response_filter in self.skip:
                 skipped = response_filter.matches(response_or_exception)
@@ -235,8 +273,11 @@ class JiraBackoff(BackoffStrategy):
         return step * self._random.uniform(0.5, 1.5)
 
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
+        wait = self.wanted_wait(response_or_exception, attempt_count)
+        # The CDK's own retry line says "Rate limit exceeded" whatever the reason (run.py drops it): say what it is.
+        LOGGER.info(f"Retrying in {wait:.1f} s (attempt {attempt_count}): {retry_reason(response_or_exception)}")
         # Never 0/None: a falsy value would hand the retry to the CDK's unbounded rate-limit loop.
-        return max(0.001, self.wanted_wait(response_or_exception, attempt_count) - CDK_EXTRA_SLEEP)
+        return max(0.001, wait - CDK_EXTRA_SLEEP)
 
     @staticmethod
     def header_wait(response: requests.Response) -> Optional[float]:

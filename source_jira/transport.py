@@ -1,0 +1,267 @@
+"""The HTTP transport under every request: timeouts, a total deadline per response, no redirect to another origin, no
+connection to link-local or cloud-metadata addresses, and an immediate retry when the server closed an idle pooled
+connection. Python because the CDK's requester can set connect/read timeouts but none of the rest, and these are
+properties of the connection (urllib3/requests), not of any stream.
+
+Mounted on each requester's session by `source_jira.cdk_adapter.harden_requesters` (README, "Errors and retries").
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError as Urllib3SSLError
+from urllib3.util.retry import Retry
+
+DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds of silence on an open connection before a read is given up
+CONNECT_TIMEOUT_CAP = 10.0
+DEADLINE_FACTOR = 5  # a whole response (headers and body) must arrive within this many read timeouts
+STALE_RETRIES = 3  # immediate retries when a pooled connection turns out to be closed by the server
+
+# Where no Jira lives and a hosted Airbyte must never connect: link-local (cloud metadata services answer on
+# 169.254.169.254 and fd00:ec2::254), unspecified and multicast addresses. Loopback and private ranges stay allowed:
+# self-hosted Jira lives there, and the tests use 127.0.0.1.
+_REFUSED_NETWORKS = [ipaddress.ip_network(n) for n in (
+    "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32", "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8",
+)]
+_REFUSED_NAMES = {"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"}
+
+
+class AddressRefused(requests.exceptions.InvalidURL):
+    """The host is (or resolves to) an address this connector never connects to."""
+
+
+class RedirectRefused(requests.exceptions.TooManyRedirects):
+    """Jira's answer redirected to another origin (scheme, host or port)."""
+
+
+class ResponseDeadline(requests.exceptions.ReadTimeout):
+    """The response did not arrive in full within its total deadline (a trickling or stalled host)."""
+
+
+class _GuardError(Exception):
+    """Raised inside urllib3 (not an OSError, so urllib3 does not wrap or retry it); turned into AddressRefused."""
+
+
+def refused_address(address: str) -> Optional[str]:
+    """Why this IP literal is refused, or None."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        ip = mapped
+    for network in _REFUSED_NETWORKS:
+        if ip.version == network.version and ip in network:
+            kind = "a link-local or cloud-metadata address" if ip.is_link_local or str(network) in ("fd00:ec2::254/128", "100.100.100.200/32") else "not a host address"
+            return f"{ip} is {kind}"
+    return None
+
+
+def refused_host(host: str) -> Optional[str]:
+    """Why this host name or literal is refused before any look-up, or None."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name in _REFUSED_NAMES:
+        return f"{name} is a cloud-metadata host name"
+    return refused_address(name)
+
+
+def vetted_address(host: str, port: int) -> str:
+    """The address to connect to: the host's resolved addresses, all of them checked (DNS may hand out a metadata
+    address for any name); connecting to the checked address leaves no second look-up to be answered otherwise."""
+    why = refused_host(host)
+    if why:
+        raise _GuardError(why)
+    infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    addresses = [info[4][0] for info in infos]
+    for address in addresses:
+        why = refused_address(address)
+        if why:
+            raise _GuardError(f"{host} resolves to {why}")
+    return addresses[0] if addresses else host
+
+
+def guard_message(host: str, why: str) -> str:
+    return (f"Refused to connect to '{host}': {why}. This connector never connects to link-local or cloud-metadata "
+            "addresses; give the Jira site's own host name.")
+
+
+class _GuardedConnectionMixin:
+    def _new_conn(self) -> socket.socket:  # type: ignore[override]
+        try:
+            address = vetted_address(self.host, self.port)  # type: ignore[attr-defined]
+        except socket.gaierror:
+            return super()._new_conn()  # type: ignore[misc]  # urllib3 reports the failed look-up as it always does
+        original = self._dns_host  # type: ignore[attr-defined]
+        self._dns_host = address  # type: ignore[attr-defined]  # the TLS handshake still checks the host name
+        try:
+            return super()._new_conn()  # type: ignore[misc]
+        finally:
+            self._dns_host = original  # type: ignore[attr-defined]
+
+
+class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+_STALE_CAUSES = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+
+def _is_stale(error: BaseException) -> bool:
+    seen = 0
+    current: Optional[BaseException] = error
+    while current is not None and seen < 5:
+        if isinstance(current, _STALE_CAUSES):
+            return True
+        for arg in getattr(current, "args", ()):
+            if isinstance(arg, _STALE_CAUSES):
+                return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+class StaleConnectionRetry(Retry):
+    """Retry at once, on a fresh connection, only when the server closed the connection before answering (a
+    keep-alive connection it dropped while idle in the pool): that is no server fault to back off from. Everything
+    else goes up unchanged to the shared retry policy (reliability.py), which backs off."""
+
+    def increment(self, method: Optional[str] = None, url: Optional[str] = None, response: Any = None,
+                  error: Optional[Exception] = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
+        if error is not None and response is None and isinstance(error, (ProtocolError, ReadTimeoutError)) and not _is_stale(error):
+            raise error
+        return super().increment(method=method, url=url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
+
+
+def stale_connection_retry() -> Retry:
+    return StaleConnectionRetry(total=STALE_RETRIES, connect=0, read=STALE_RETRIES, status=0, other=0, redirect=None,
+                                allowed_methods=None, raise_on_status=False, respect_retry_after_header=False)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float
+    total: float
+
+    @classmethod
+    def from_config(cls, config: Any, check: bool = False) -> "Timeouts":
+        try:
+            read = float((config or {}).get("request_timeout_seconds") or DEFAULT_REQUEST_TIMEOUT)
+        except (TypeError, ValueError):
+            read = DEFAULT_REQUEST_TIMEOUT
+        read = max(1.0, read)
+        if check:  # `check` answers within seconds on a stalled host
+            read = min(read, 10.0)
+        return cls(connect=min(CONNECT_TIMEOUT_CAP, read), read=read, total=read * DEADLINE_FACTOR)
+
+
+def _origin(url: str) -> Tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+
+class GuardedAdapter(HTTPAdapter):
+    """requests' adapter with the guards of this module."""
+
+    def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50) -> None:
+        self.timeouts = timeouts
+        super().__init__(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=stale_connection_retry())
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
+             cert: Any = None, proxies: Any = None) -> requests.Response:
+        host = urlsplit(request.url or "").hostname or ""
+        why = refused_host(host)
+        if why:
+            raise AddressRefused(guard_message(host, why), request=request)
+        if timeout is None:
+            timeout = (self.timeouts.connect, self.timeouts.read)
+        started = time.monotonic()
+        try:
+            response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        except _GuardError as exc:
+            raise AddressRefused(guard_message(host, str(exc)), request=request) from None
+        if response.is_redirect:
+            self._refuse_cross_origin(request, response)
+        if not stream:
+            self._read_body(response, started)
+        return response
+
+    @staticmethod
+    def _refuse_cross_origin(request: requests.PreparedRequest, response: requests.Response) -> None:
+        target = urljoin(request.url or "", response.headers.get("Location", ""))
+        if _origin(target) != _origin(request.url or ""):
+            response.close()
+            parts = urlsplit(target)
+            where = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}"
+            raise RedirectRefused(
+                f"{request.method} {urlsplit(request.url or '').path}: Jira answered HTTP {response.status_code} redirecting to "
+                f"another origin ({where}); refused (credentials never follow a redirect). Check the site domain, or a "
+                "proxy in between.",
+                request=request, response=response,
+            )
+
+    def _read_body(self, response: requests.Response, started: float) -> None:
+        """Read the whole body, as requests would, but give up once the response's total deadline has passed: a read
+        timeout alone never fires on a host that trickles a byte every few seconds."""
+        deadline = started + self.timeouts.total
+        chunks: List[bytes] = []
+        raw = response.raw
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise ResponseDeadline(
+                        f"no complete answer within {self.timeouts.total:.0f} s (the host sends too slowly or stalls)",
+                        request=response.request, response=response,
+                    )
+                chunk = raw.read1(64 * 1024, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except ProtocolError as exc:
+            response.close()
+            raise requests.exceptions.ChunkedEncodingError(exc, request=response.request) from None
+        except DecodeError as exc:
+            response.close()
+            raise requests.exceptions.ContentDecodingError(exc, request=response.request) from None
+        except ReadTimeoutError as exc:
+            response.close()
+            raise requests.exceptions.ReadTimeout(exc, request=response.request) from None
+        except Urllib3SSLError as exc:
+            response.close()
+            raise requests.exceptions.SSLError(exc, request=response.request) from None
+        except ResponseDeadline:
+            response.close()
+            raise
+        # requests' own attributes for a body already read (Response.content reads them)
+        response._content = b"".join(chunks)  # noqa: SLF001
+        response._content_consumed = True  # noqa: SLF001
+        raw.release_conn()
