@@ -17,7 +17,11 @@ from urllib.parse import parse_qs, urlparse
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_jira.components.issues import ID_PAGE, CursorOwnedRetriever, SEARCH_PATH, START_KEY, base_clauses, hub, send_json
+from source_jira.components.issues import ID_PAGE, CursorOwnedRetriever, SEARCH_PATH, START_KEY, base_clauses, hub, next_token, send_json
+from source_jira.components.pagination import PageProgress
+from source_jira.components.reliability import endpoint, parsed_json
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 BATCH = 1000
 
@@ -39,9 +43,10 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
         yield StreamSlice(partition={}, cursor_slice={})
 
     def _feed(self, path: str, since: int) -> Iterable[List[Mapping[str, Any]]]:
+        progress = PageProgress(f"GET {path}")
         while True:
-            page = send_json(self.requester, path, params={"since": since})
-            values = page.get("values") or []
+            page = send_json(self.requester, path, params={"since": since}, expect="values")
+            values = page["values"]
             if values:
                 yield values
             if page.get("lastPage", True) or not values:
@@ -53,8 +58,8 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
                     next_since = int(query["since"][0])
             if next_since is None:
                 next_since = int(page.get("until") or since)
-            if next_since <= since:  # no progress: stop rather than loop
-                return
+            if next_since <= since:  # a page that does not move the feed on: fail rather than loop or stop short
+                progress.stalled(f"Jira answered since={since} with a next page that starts at {next_since}")
             since = next_since
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
@@ -88,7 +93,12 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
             yield from self._list(listing.popleft().result(), stream_slice)
 
     def _fetch(self, ids: List[int]) -> List[Mapping[str, Any]]:
-        return send_json(self.post_requester, "worklog/list", {"ids": ids}) or []
+        response = self.post_requester.send_request(path="worklog/list", request_body_json={"ids": ids})
+        worklogs = parsed_json(response)
+        if not isinstance(worklogs, list):  # Jira answers a JSON array, even an empty one
+            message = f"{endpoint(response)}: the answer is not a list of worklogs ({type(worklogs).__name__}); stopped rather than read it as none."
+            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.system_error)
+        return worklogs
 
     def _list(self, worklogs: List[Mapping[str, Any]], stream_slice: StreamSlice) -> Iterable[Record]:
         allowed = self._issues_in_scope({str(w.get("issueId")) for w in worklogs})
@@ -108,15 +118,17 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
             found: Set[str] = set()
             token = None
             jql = " AND ".join(clauses + ["id in (" + ", ".join(batch) + ")"])
+            progress = PageProgress(f"POST {SEARCH_PATH} (worklogs' issues in scope)")
             while True:
                 body: Dict[str, Any] = {"jql": jql, "fields": ["id"], "maxResults": ID_PAGE}
                 if token:
                     body["nextPageToken"] = token
-                page = send_json(self.post_requester, SEARCH_PATH, body)
-                found.update(str(issue["id"]) for issue in page.get("issues") or [])
-                token = page.get("nextPageToken")
-                if page.get("isLast", not token) or not token:
+                page = send_json(self.post_requester, SEARCH_PATH, body, expect="issues")
+                found.update(str(issue["id"]) for issue in page["issues"])
+                token = next_token(page)
+                if token is None:
                     break
+                progress.advance(token)
             for issue_id in batch:
                 self._allowed[issue_id] = issue_id in found
         return {i for i in issue_ids if self._allowed.get(i)}

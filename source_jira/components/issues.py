@@ -30,7 +30,11 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_jira.components.reliability import parsed_json
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_jira.components.pagination import PageProgress
+from source_jira.components.reliability import endpoint, parsed_json
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -105,10 +109,29 @@ def window_jql(config: Mapping[str, Any], lower_ms: int, upper_ms: Optional[int]
 
 
 def send_json(requester: HttpRequester, path: str, body: Optional[Mapping[str, Any]] = None,
-              params: Optional[Mapping[str, Any]] = None) -> Any:
-    """One request through the manifest's requester (auth, error handler, retries); the body parsed once."""
+              params: Optional[Mapping[str, Any]] = None, expect: Optional[str] = None) -> Any:
+    """One request through the manifest's requester (auth, error handler, retries); the body parsed once.
+    `expect`: the list every answer of this endpoint carries (a `{}` from a gateway is no empty page)."""
     response = requester.send_request(path=path, request_body_json=body, request_params=params)
-    return parsed_json(response)  # parsed (and checked) once by the shared error handler
+    page = parsed_json(response)  # parsed (and checked) once by the shared error handler
+    if expect is not None:
+        require_list(page, expect, response)
+    return page
+
+
+def require_list(page: Any, key: str, response: Any) -> None:
+    if not isinstance(page, Mapping) or not isinstance(page.get(key), list):
+        got = "keys " + ", ".join(sorted(map(str, page))[:6]) if isinstance(page, Mapping) and page else type(page).__name__ if not isinstance(page, Mapping) else "an empty object"
+        message = f"{endpoint(response)}: the answer has no '{key}' list ({got}), so it is not Jira's answer; stopped rather than read it as an empty page."
+        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.system_error)
+
+
+def next_token(page: Mapping[str, Any]) -> Optional[str]:
+    """The next page's token of a token-paged answer, None on the last page."""
+    token = page.get("nextPageToken")
+    if page.get("isLast", not token) or not token:
+        return None
+    return str(token)
 
 
 # ----------------------------------------------------------------------------------------------------- the sync hub
@@ -270,18 +293,20 @@ class IssueIndex:
             if self.loaded:
                 return
             token = None
+            progress = PageProgress(f"POST {SEARCH_PATH} (issue id scan)")
             while True:
                 body: Dict[str, Any] = {"jql": self.jql, "fields": ["updated"] if self.with_times else ["id"], "maxResults": ID_PAGE}
                 if token:
                     body["nextPageToken"] = token
-                page = send_json(requester, SEARCH_PATH, body)
-                for issue in page.get("issues") or []:
+                page = send_json(requester, SEARCH_PATH, body, expect="issues")
+                for issue in page["issues"]:
                     self.ids.append(str(issue["id"]))
                     if self.with_times:
                         self.times.append(jira_ms((issue.get("fields") or {}).get("updated")) or 0)
-                token = page.get("nextPageToken")
-                if page.get("isLast", not token) or not token:
+                token = next_token(page)
+                if token is None:
                     break
+                progress.advance(token)
             self.loaded = True
 
     def cuts(self, requester: HttpRequester, lower: int, window_size: int) -> List[Tuple[int, int]]:
@@ -325,7 +350,7 @@ class IssueIndex:
         for offset in range(0, len(positions), ISSUE_PAGE):
             chunk = positions[offset: offset + ISSUE_PAGE]
             wanted = {self.ids[pos]: pos for pos in chunk}
-            page = send_json(requester, SEARCH_PATH, {"jql": "id in (" + ", ".join(wanted) + ")", "fields": ["updated"], "maxResults": ISSUE_PAGE})
+            page = send_json(requester, SEARCH_PATH, {"jql": "id in (" + ", ".join(wanted) + ")", "fields": ["updated"], "maxResults": ISSUE_PAGE}, expect="issues")
             for pos in chunk:
                 self._cut_times.setdefault(pos, None)
             for issue in page.get("issues") or []:
@@ -602,13 +627,15 @@ class IssueSearchRetriever(IssueWindowRetriever):
         feed = hub().feed(jql) if shared else None
         number = 0
         token: Optional[str] = None
+        progress = PageProgress(f"POST {SEARCH_PATH}")
         while True:
             if feed is None:
-                page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, token))
-                yield self._payloads(page.get("issues") or [], self.view)
-                token = page.get("nextPageToken")
-                if page.get("isLast", not token) or not token:
+                page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, token), expect="issues")
+                yield self._payloads(page["issues"], self.view)
+                token = next_token(page)
+                if token is None:
                     return
+                progress.advance(token)
                 continue
             with feed.lock:
                 if number < len(feed.pages):
@@ -617,16 +644,20 @@ class IssueSearchRetriever(IssueWindowRetriever):
                     payload = hub().spool.take(ticket) if ticket is not None else None
                     if payload is None:  # this view's part was not kept (e.g. a view the catalog did not announce)
                         previous = feed.pages[number - 1]["token"] if number else None
-                        page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, previous))
-                        payload = self._payloads(page.get("issues") or [], self.view)
+                        page = send_json(self.requester, SEARCH_PATH, self._search_body(jql, previous), expect="issues")
+                        payload = self._payloads(page["issues"], self.view)
                 else:
                     previous = feed.pages[number - 1]["token"] if number else None
                     response = self.requester.send_request(path=SEARCH_PATH, request_body_json=self._search_body(jql, previous))
                     page = parsed_json(response)  # as send_json, plus the body's size to charge the spool
+                    require_list(page, "issues", response)
                     size = len(response.content or b"") if response is not None else 0
-                    issues = page.get("issues") or []
+                    issues = page["issues"]
+                    upcoming = next_token(page)
+                    if upcoming is not None and (upcoming == previous or any(p["token"] == upcoming for p in feed.pages)):
+                        progress.stalled(f"Jira sent the page token {upcoming[:60]!r} a second time")
                     tickets = {view: hub().spool.put(self._payloads(issues, view), size) for view in shared}
-                    entry = {"token": page.get("nextPageToken"), "last": bool(page.get("isLast", not page.get("nextPageToken"))) or not page.get("nextPageToken"), "tickets": tickets}
+                    entry = {"token": upcoming, "last": upcoming is None, "tickets": tickets}
                     feed.pages.append(entry)
                     payload = self._payloads(issues, self.view)
             yield payload
@@ -674,13 +705,18 @@ class IssueSearchRetriever(IssueWindowRetriever):
             seen.add(str(comment.get("id")))
             yield comment
         start = len(embedded)
+        progress = PageProgress(f"GET issue/{issue_id}/comment")
         while True:
-            page = send_json(requester, f"issue/{issue_id}/comment", params={"startAt": start, "maxResults": 5000, "orderBy": "created"})
-            comments = page.get("comments") or []
+            page = send_json(requester, f"issue/{issue_id}/comment", params={"startAt": start, "maxResults": 5000, "orderBy": "created"}, expect="comments")
+            comments = page["comments"]
+            new = 0
             for comment in comments:
                 if str(comment.get("id")) not in seen:  # a comment added meanwhile can shift the pages by one
                     seen.add(str(comment.get("id")))
+                    new += 1
                     yield comment
+            if comments and not new:  # a whole page of comments already read: the server ignores startAt
+                progress.stalled(f"Jira answered startAt={start} with comments already read")
             start += len(comments)
             total = page.get("total")
             if not comments or (total is not None and start >= total) or page.get("isLast") is True:
@@ -702,6 +738,7 @@ class ChangelogRetriever(IssueWindowRetriever):
         for offset in range(0, len(entries), size):
             batch = entries[offset: offset + size]
             token = None
+            progress = PageProgress("POST changelog/bulkfetch")
             while True:
                 body: Dict[str, Any] = {"issueIdsOrKeys": [issue_id for _, issue_id in batch], "maxResults": 10000}
                 if token:
@@ -710,9 +747,11 @@ class ChangelogRetriever(IssueWindowRetriever):
                 # few times that as objects), and it is held until the main thread has written its records: only
                 # CHANGELOG_PAGES_AT_ONCE are fetched and held at a time, and each is let go entry by entry.
                 with hub().changelog_slots:
-                    page = send_json(self.requester, "changelog/bulkfetch", body)
+                    page = send_json(self.requester, "changelog/bulkfetch", body, expect="issueChangeLogs")
                     token = page.get("nextPageToken")
                     last = not token or page.get("isLast") is True
+                    if not last:
+                        progress.advance(token)
                     logs = list(reversed(page.pop("issueChangeLogs", None) or []))
                     del page
                     while logs:

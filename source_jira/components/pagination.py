@@ -44,6 +44,9 @@ class PageProgress:
             raise no_progress(self.where, f"more than {MAX_PAGES} pages")
         self._seen.add(key)
 
+    def stalled(self, what: str) -> None:
+        raise no_progress(self.where, what)
+
 
 def _where(response: requests.Response) -> str:
     from source_jira.components.reliability import endpoint
