@@ -9,18 +9,10 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_jira import SourceJira
-from source_jira.components import catalog as catalog_components
 from unit_tests.catalog_helpers import get, mock_projects, page
 from unit_tests.conftest import API, base_config, catalog_for, read_stream, records_of
 
 FORBIDDEN = {"errorMessages": ["You are not authorized to perform this operation. Administrator privileges are required."], "errors": {}}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_warnings():
-    catalog_components._warned.clear()
-    yield
-    catalog_components._warned.clear()
 
 
 def _warnings(output) -> list:

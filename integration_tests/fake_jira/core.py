@@ -50,6 +50,7 @@ class FakeJira:
         self._internal_errors: list[str] = []
         self._count_lock = threading.Lock()
         self._forbidden: set[str] = set()
+        self._missing: set[str] = set()
         self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: str | None = None
@@ -246,10 +247,21 @@ class FakeJira:
             self._forbidden.discard(path_prefix_or_template)
 
     def _is_forbidden(self, template: str, path: str) -> bool:
-        for f in self._forbidden:
-            if f == template or path.startswith(f) or template.startswith(f):
-                return True
-        return False
+        return self._matches(self._forbidden, template, path)
+
+    def set_missing(self, path_prefix_or_template: str) -> None:
+        """That endpoint does not exist on this site (a plan or edition without it): Jira's own 404 body."""
+        self._missing.add(path_prefix_or_template)
+
+    def clear_missing(self) -> None:
+        self._missing.clear()
+
+    def _is_missing(self, template: str, path: str) -> bool:
+        return self._matches(self._missing, template, path)
+
+    @staticmethod
+    def _matches(prefixes: set, template: str, path: str) -> bool:
+        return any(f == template or path.startswith(f) or template.startswith(f) for f in prefixes)
 
     # ------------------------------------------------------------------------------------------
     # faults
@@ -318,7 +330,7 @@ class FakeJira:
     _CONTROL = {
         "update_issues", "create_issues", "add_comments", "add_worklogs", "delete_issues", "delete_worklogs",
         "set_index_lag", "hide_from_search", "reveal", "set_timezone", "set_now_offset",
-        "set_forbidden", "clear_forbidden", "set_faults", "clear_faults", "ground_truth",
+        "set_forbidden", "clear_forbidden", "set_missing", "clear_missing", "set_faults", "clear_faults", "ground_truth",
         "ground_truth_pk", "request_counts", "reset_counts", "fault_counts", "total_requests",
         "info", "config", "oauth_config", "streams", "now_ms", "internal_errors",
     }

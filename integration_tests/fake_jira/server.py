@@ -338,6 +338,8 @@ class Handler(BaseHTTPRequestHandler):
         fn, template, params = m
         if fake._is_forbidden(template, path):
             return 403, FORBIDDEN, None
+        if fake._is_missing(template, path):
+            return 404, {"errorMessages": [f"null for uri: {fake.base_url}{path}"], "errors": {}}, None
         body = None
         if raw:
             try:

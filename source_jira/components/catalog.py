@@ -21,8 +21,6 @@ from source_jira.components.reliability import DelegatesRetryLimits
 
 logger = logging.getLogger("airbyte")
 
-_warned: set = set()
-_warned_lock = threading.Lock()
 
 
 def _jira_said(response: requests.Response) -> str:
@@ -41,8 +39,9 @@ def _jira_said(response: requests.Response) -> str:
 @dataclass
 class SkipForbiddenStream(DelegatesRetryLimits, ErrorHandler):
     """For streams the account may not be allowed to read: an HTTP 403 skips the request (no records) and logs one
-    WARN per stream naming it and the permission it needs; every other answer (400/401 included) goes to the shared
-    error handler unchanged."""
+    WARN per stream naming it and the permission it needs. For streams only some plans or editions have
+    (`$parameters.available_on`), a 404 skips the same way, naming what the stream needs. Every other answer (400/401
+    included, and a 404 elsewhere) goes to the shared error handler unchanged."""
 
     delegate: ErrorHandler
     config: Config
@@ -54,32 +53,36 @@ class SkipForbiddenStream(DelegatesRetryLimits, ErrorHandler):
         self._permission = str((parameters or {}).get("permission") or self.permission)
         # streams read through this one (a child stream reads its parent with the parent's own handler)
         self._dependents = str((parameters or {}).get("dependents") or "")
+        self._available_on = str((parameters or {}).get("available_on") or "")
+        self._warned = False
+        self._warned_lock = threading.Lock()
 
     def _wrapped(self) -> ErrorHandler:
         return self.delegate
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 403:
+        status = response_or_exception.status_code if isinstance(response_or_exception, requests.Response) else None
+        if status == 403 or (status == 404 and self._available_on):
             self._warn_once(response_or_exception)
             return ErrorResolution(
                 response_action=ResponseAction.IGNORE,
                 failure_type=None,
-                error_message=f"Stream '{self._stream}': HTTP 403 for {response_or_exception.request.method} {response_or_exception.url} skipped.",
+                error_message=f"Stream '{self._stream}': HTTP {status} for {response_or_exception.request.method} {response_or_exception.url} skipped.",
             )
         return self.delegate.interpret_response(response_or_exception)
 
     def _warn_once(self, response: requests.Response) -> None:
-        with _warned_lock:
-            if self._stream in _warned:
+        with self._warned_lock:
+            if self._warned:
                 return
-            _warned.add(self._stream)
+            self._warned = True
         said = _jira_said(response)
         also = f" (and {self._dependents}, read through it)" if self._dependents else ""
-        logger.warning(
-            f"Skipping stream '{self._stream}'{also}: Jira answered 403 Forbidden, so the account lacks the permission "
-            f"it needs: {self._permission}. The rest of the sync goes on."
-            + (f" Jira said: {said}" if said else "")
-        )
+        if response.status_code == 404:
+            why = f"Jira answered 404 Not Found, so this site does not offer it: it needs {self._available_on}"
+        else:
+            why = f"Jira answered 403 Forbidden, so the account lacks the permission it needs: {self._permission}"
+        logger.warning(f"Skipping stream '{self._stream}'{also}: {why}. The rest of the sync goes on." + (f" Jira said: {said}" if said else ""))
 
 
 @dataclass
