@@ -76,16 +76,19 @@ def run(args: Optional[List[str]] = None) -> None:
     parsed = entrypoint.parse_args(args)
     install_log_hygiene()
     stream_errors: Dict[str, str] = {}
+    stream_types: Dict[str, str] = {}
     try:
         with PRINT_BUFFER:
-            for line in tidy_messages(entrypoint.run(parsed), stream_errors):
+            for line in tidy_messages(entrypoint.run(parsed), stream_errors, stream_types):
                 print(f"{line}\n", end="")
     except AirbyteTracedException as exc:
         text = one_line(exc.message or str(exc))
+        failure_type = exc.failure_type or FailureType.system_error
         if text.startswith(_SUMMARY_PREFIX) and stream_errors:
             text = _summary(stream_errors)
+            failure_type = FailureType(summary_type(stream_types.values()))
         _debug_trace()
-        _fail(command, text, exc.failure_type or FailureType.system_error)
+        _fail(command, text, failure_type)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback on stdout
         _debug_trace()
         _fail(command, f"{type(exc).__name__}: {exc}", FailureType.system_error)
@@ -109,8 +112,15 @@ class _OneLineErrors(logging.Filter):
     """Error logs on stdout stay one line: the traceback goes to stderr only with SOURCE_JIRA_DEBUG=1."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.module == "rate_limiting" and isinstance(record.msg, str) and record.msg.startswith(_CDK_RETRY_LINES):
-            return False  # "Rate limit exceeded (HTTP 200)" for any retry, or a raw body: JiraBackoff logs the reason
+        if isinstance(record.msg, str):
+            if record.module == "rate_limiting" and record.msg.startswith(_CDK_RETRY_LINES):
+                return False  # "Rate limit exceeded (HTTP 200)" for any retry, or a raw body: JiraBackoff logs the reason
+            if record.msg.startswith(_SUMMARY_PREFIX):
+                return False  # exception reprs with raw answers: the final TRACE error says it per stream, in short
+            if _CDK_BODY_ECHO in record.msg:
+                # the CDK's "request failed" line quotes the whole answer (a proxy's HTML page, say): the TRACE error
+                # that follows says what the answer was, in short
+                record.msg, record.args = record.msg.split(_CDK_BODY_ECHO)[0] + ".", ()
         if record.levelno >= logging.WARNING and (record.exc_info or record.exc_text):
             if os.environ.get("SOURCE_JIRA_DEBUG") == "1" and record.exc_info:
                 import traceback
@@ -137,6 +147,7 @@ def install_log_hygiene() -> None:
 
 
 _SUMMARY_PREFIX = "During the sync, the following streams did not sync successfully"
+_CDK_BODY_ECHO = " and error message: '"
 _EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
 _RATE_EXHAUSTED = "Rate limit retry budget exhausted. Last exception: "
 
@@ -153,11 +164,23 @@ def gave_up(error: Dict) -> str:
     return text
 
 
-def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str]) -> Iterator[str]:
+def summary_type(types: Iterable[str]) -> str:
+    """The failure type of "these streams did not sync": the user's to fix only when every stream's was; a retry
+    may help when any stream gave up on a transient fault; else the connector's or the site's fault."""
+    kinds = set(types)
+    if kinds and kinds <= {"config_error"}:
+        return "config_error"
+    if "transient_error" in kinds:
+        return "transient_error"
+    return "system_error"
+
+
+def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str], stream_types: Optional[Dict[str, str]] = None) -> Iterator[str]:
     """Protocol hygiene on the way out: records pass untouched (no parsing on the hot path); error logs and traces
     are cut to one line without stack traces (kept on stderr only with SOURCE_JIRA_DEBUG=1); the CDK's final
     "streams did not sync" error is rebuilt from the per-stream messages instead of exception reprs."""
     debug = os.environ.get("SOURCE_JIRA_DEBUG") == "1"
+    stream_types = {} if stream_types is None else stream_types
     for line in lines:
         if line.startswith('{"type":"CONTROL"'):
             # a rotated OAuth refresh/access token: masked from here on in logs, errors and traces (the CONTROL
@@ -191,10 +214,13 @@ def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str]) -> Iterat
         stream = (error.get("stream_descriptor") or {}).get("name")
         if stream:
             stream_errors.setdefault(stream, text)
+            stream_types.setdefault(stream, error.get("failure_type") or "system_error")
         if text.startswith(_SUMMARY_PREFIX) and stream_errors:
             text = _summary(stream_errors)
+            error["failure_type"] = summary_type(stream_types.values())
         error["message"] = filter_secrets(text)
-        error["internal_message"] = filter_secrets(one_line(error.get("internal_message") or "")) or None
+        # the CDK's internal message quotes raw answers and exception reprs: the user-facing line says it all
+        error["internal_message"] = error["message"]
         yield orjson.dumps(message).decode()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -122,12 +123,52 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, ResponseDeadline):
         return text[:200]
     if isinstance(exc, requests.exceptions.Timeout):
-        return f"timed out ({type(exc).__name__})"
+        limit = re.search(r"(connect|read) timeout=([0-9.]+)", text)
+        said = f": no answer within {limit.group(2)} s ({limit.group(1)} timeout)" if limit else ""
+        return f"timed out{said} ({type(exc).__name__})"
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "reset" in text.lower() or "aborted" in text.lower():
             return f"connection reset ({text[:160]})"
         return f"connection error ({text[:160]})"
     return f"{type(exc).__name__}: {text[:160]}"
+
+
+def jira_messages(response: requests.Response) -> List[str]:
+    """Jira's own `errorMessages` (and `errors` values, `message`) of an error answer; [] when it is not Jira's."""
+    try:
+        body = _decode(response.content) if response.content else None
+    except InvalidJsonBody:
+        return []
+    if not isinstance(body, Mapping):
+        return []
+    said = [str(m) for m in body.get("errorMessages") or []]
+    errors = body.get("errors")
+    if isinstance(errors, Mapping):
+        said += [str(v) for v in errors.values()]
+    if body.get("message"):
+        said.append(str(body["message"]))
+    return said
+
+
+def body_summary(response: requests.Response, limit: int = 120) -> str:
+    """Status, content type, size and a short cleaned excerpt of an answer that is not Jira's (a proxy's or a
+    gateway's page): never the page itself."""
+    kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+    text = (response.content or b"")[:4096].decode("utf-8", "replace")
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+    text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+    excerpt = (text[:limit] + "…") if len(text) > limit else text
+    return f"HTTP {response.status_code}, {kind}, {len(response.content or b'')} bytes" + (f': "{excerpt}"' if excerpt else "")
+
+
+def with_body_summary(message: str, response: requests.Response) -> str:
+    """The policy's FAIL message; when the answer carries no Jira message, what the answer was instead."""
+    message = " ".join(message.split())
+    if jira_messages(response):
+        return message
+    if message.endswith("Jira said:"):
+        message = message[: -len("Jira said:")].rstrip()
+    return f"{message} The answer is not Jira's ({body_summary(response)})."
 
 
 def describe_status(response: requests.Response) -> str:
@@ -223,6 +264,9 @@ class JiraErrorHandler(DelegatesRetryLimits, ErrorHandler):
                 if skipped is not None and skipped.response_action == ResponseAction.IGNORE:
                     return skipped  # the HTTP client logs its message once, at INFO
         resolution = self.policy.interpret_response(response_or_exception)
+        if resolution.response_action == ResponseAction.FAIL and isinstance(response_or_exception, requests.Response):
+            return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=resolution.failure_type,
+                                   error_message=with_body_summary(resolution.error_message or "", response_or_exception))
         if resolution.response_action not in _RETRY_ACTIONS:
             return resolution
         if isinstance(response_or_exception, requests.Response):
