@@ -252,9 +252,9 @@ class GuardedAdapter(HTTPAdapter):
         except DecodeError as exc:
             response.close()
             raise requests.exceptions.ContentDecodingError(exc, request=response.request) from None
-        except ReadTimeoutError as exc:
+        except ReadTimeoutError:
             response.close()
-            raise requests.exceptions.ReadTimeout(exc, request=response.request) from None
+            raise requests.exceptions.ReadTimeout(f"Read timed out in the body. (read timeout={self.timeouts.read:g})", request=response.request) from None
         except Urllib3SSLError as exc:
             response.close()
             raise requests.exceptions.SSLError(exc, request=response.request) from None
