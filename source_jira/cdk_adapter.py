@@ -3,7 +3,8 @@ pyproject.toml). Python because the CDK offers no public hook for any of it:
 * every HttpRequester the factory builds gets this connector's transport (source_jira/transport.py) mounted on its
   session (`HttpRequester._http_client._session`), through the factory's constructor table;
 * `read` and `check` build only the streams they need (`_streams_by_name`, `_select_streams`);
-* the CDK's record queue is bounded (`_concurrent_source._queue`).
+* the CDK's record queue is bounded (`_concurrent_source._queue`);
+* the resolved manifest is read for stream names, cursors and the spec (`_source_config`).
 `check_shape` verifies all of it when a source is built and fails loudly, naming what changed, if the CDK's shape is
 not the one this was written for; unit_tests/test_packaging.py fails when the pin moves without this being re-checked.
 """
@@ -44,6 +45,8 @@ def check_shape(source: Any) -> None:
     for name in ("_streams_by_name", "_select_streams"):
         if not callable(getattr(source, name, None)):
             problems.append(f"ConcurrentDeclarativeSource.{name}")
+    if not isinstance(getattr(source, "_source_config", None), Mapping):
+        problems.append("ConcurrentDeclarativeSource._source_config")
     queue = getattr(getattr(source, "_concurrent_source", None), "_queue", None)
     if queue is None or not hasattr(queue, "maxsize"):
         problems.append("ConcurrentSource._queue")
@@ -99,6 +102,15 @@ def install(source: Any) -> TransportSettings:
 
     table[HttpRequesterModel] = build_hardened
     return settings
+
+
+def manifest(source: Any) -> Mapping[str, Any]:
+    """The manifest as the CDK resolved it (`$ref`s and `$parameters` applied)."""
+    return source._source_config
+
+
+def stream_configs(source: Any) -> List[Mapping[str, Any]]:
+    return [stream for stream in manifest(source).get("streams", []) if isinstance(stream, Mapping)]
 
 
 def streams_by_name(source: Any, names: List[str]) -> Optional[List[Any]]:

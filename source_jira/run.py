@@ -26,6 +26,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_jira import cdk_adapter, inputs
 from source_jira.secrets import register_config_secrets
 from source_jira.source import SourceJira, one_line
 
@@ -62,10 +63,23 @@ def run(args: Optional[List[str]] = None) -> None:
         config = SourceJira.read_config(config_path) if config_path else None
         register_config_secrets(config)
         catalog = SourceJira.read_catalog(catalog_path) if catalog_path else None
+        if state_path:
+            problem = inputs.state_shape_problem(_load_json(state_path, "state"))
+            if problem:
+                _fail(command, problem, FailureType.config_error)
+                return
         state = SourceJira.read_state(state_path) if state_path else None
         source = SourceJira(catalog=catalog, config=config, state=state, config_path=config_path)
         if source._config:
             register_config_secrets(source._config)
+        problem = None
+        if command in ("check", "discover", "read") and source._config:
+            problem = inputs.credentials_problem(source._config, cdk_adapter.manifest(source).get("spec") or {})
+        if problem is None and state:
+            problem = inputs.cursor_problem(state, cdk_adapter.stream_configs(source))
+        if problem:
+            _fail(command, problem, FailureType.config_error)
+            return
     except AirbyteTracedException as exc:
         _fail(command, exc.message or str(exc), exc.failure_type or FailureType.config_error)
         return
@@ -92,6 +106,14 @@ def run(args: Optional[List[str]] = None) -> None:
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback on stdout
         _debug_trace()
         _fail(command, f"{type(exc).__name__}: {exc}", FailureType.system_error)
+
+
+def _load_json(path: str, what: str) -> object:
+    try:
+        with open(path, "rb") as handle:
+            return orjson.loads(handle.read() or b"null")
+    except orjson.JSONDecodeError as exc:
+        raise AirbyteTracedException(message=f"The {what} file {path} is not valid JSON: {exc}", failure_type=FailureType.config_error) from None
 
 
 def _summary(stream_errors: Dict[str, str]) -> str:

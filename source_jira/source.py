@@ -66,7 +66,7 @@ class SourceJira(YamlDeclarativeSource):
 
     def stream_names(self) -> List[str]:
         """The names of the manifest's streams, without building any."""
-        return [str(stream.get("name")) for stream in self._source_config.get("streams", []) if isinstance(stream, Mapping)]
+        return [str(stream.get("name")) for stream in cdk_adapter.stream_configs(self)]
 
     # ------------------------------------------------------------------------------------------------ check
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:

@@ -113,6 +113,20 @@ class NormalizeDomain(ConfigTransformation):
 
 
 @dataclass
+class DropEmptyOptionals(ConfigTransformation):
+    """An optional field left empty in a form (`"start_date": ""`) means "not set", as the spec says, rather than
+    a value the date-time pattern refuses."""
+
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+    keys: tuple = ("start_date", "issues_jql_filter", "max_requests_per_second")
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        for key in self.keys:
+            if key in config and (config[key] is None or (isinstance(config[key], str) and not config[key].strip())):
+                del config[key]
+
+
+@dataclass
 class ResolveOAuthCloudId(ConfigTransformation):
     """OAuth 2.0 calls go to api.atlassian.com/ex/jira/{cloudId}; find the site's cloudId once and persist it
     (the CDK writes a migrated config back through a CONNECTOR_CONFIG control message). If the access token has

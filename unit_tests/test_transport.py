@@ -1,0 +1,72 @@
+"""The transport's address guard with a stubbed resolver and socket: a name that resolves to a metadata address is
+refused before any connection is made (no packet can leave: the socket layer is replaced and must not be called)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+
+import pytest
+import requests
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+from source_jira import transport
+from source_jira.source import preflight, split_host_port
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """getaddrinfo answers from a table; any real connection attempt fails the test."""
+    table = {}
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        family = socket.AF_INET6 if ":" in table[host] else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (table[host], port))]
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError(f"a connection was attempted: {args}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", no_connection)
+    monkeypatch.setattr(socket.socket, "connect", no_connection)
+    return table
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "fd00:ec2::254", "fe80::1", "::ffff:169.254.169.254", "100.100.100.200"])
+def test_a_name_resolving_to_a_metadata_address_is_refused_before_connecting(resolver, address):
+    resolver["jira.example.com"] = address
+    session = requests.Session()
+    session.mount("https://", transport.GuardedAdapter(transport.Timeouts(1, 1, 5)))
+    with pytest.raises(transport.AddressRefused, match="Refused to connect to 'jira.example.com': jira.example.com resolves to"):
+        session.get("https://jira.example.com/rest/api/3/myself")
+    with pytest.raises(AirbyteTracedException, match="Refused to connect"):
+        preflight("jira.example.com")
+
+
+def test_private_and_loopback_addresses_stay_allowed():
+    for address in ("127.0.0.1", "::1", "10.1.2.3", "192.168.0.10", "172.16.5.4", "fd12::1"):
+        assert transport.refused_address(address) is None, address
+    assert transport.refused_host("metadata.google.internal.")
+    assert transport.refused_host("[fe80::1]")
+
+
+def test_ipv6_literals_are_parsed_as_addresses():
+    assert split_host_port("[::1]:9") == ("::1", 9)
+    assert split_host_port("[fd00:ec2::254]") == ("fd00:ec2::254", 443)
+    assert split_host_port("jira.corp.example:8443") == ("jira.corp.example", 8443)
+    assert split_host_port("acme.atlassian.net") == ("acme.atlassian.net", 443)
+
+
+def test_only_a_connection_closed_before_answering_is_retried_at_once():
+    retry = transport.stale_connection_retry()
+    stale = ProtocolError("Connection aborted.", http.client.RemoteDisconnected("Remote end closed connection without response"))
+    assert retry.increment(method="POST", url="/x", error=stale).total == transport.STALE_RETRIES - 1
+    with pytest.raises(ReadTimeoutError):  # a slow server is the shared policy's business (backoff), not retried here
+        retry.increment(method="GET", url="/x", error=ReadTimeoutError(None, "/x", "Read timed out."))
+
+
+def test_timeouts_come_from_the_config_and_check_waits_at_most_10_s():
+    assert transport.Timeouts.from_config({}) == transport.Timeouts(10.0, 60.0, 300.0)
+    assert transport.Timeouts.from_config({"request_timeout_seconds": 2}) == transport.Timeouts(2.0, 2.0, 10.0)
+    assert transport.Timeouts.from_config({"request_timeout_seconds": 120}, check=True).read == 10.0
