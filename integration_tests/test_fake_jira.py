@@ -209,6 +209,9 @@ def test_search_errors(api):
     assert err('(project = PLAT') .startswith("Error in the JQL Query:")
     r = api.post(A3 + "/search/jql", {"jql": "project = PLAT", "nextPageToken": "garbage"})
     assert r.status_code == 400
+    # a JSON body must say so, as Jira's REST resources require
+    r = api.s.post(api.fake.base_url + A3 + "/search/jql", data=b'{"jql": "project = PLAT"}', headers={"Content-Type": "text/plain"}, auth=api.auth, verify=api.fake.ca_path, timeout=30)
+    assert r.status_code == 415
 
 
 def test_jql_minute_precision_time_zone_and_epoch(mfake):

@@ -341,6 +341,11 @@ class Handler(BaseHTTPRequestHandler):
         if fake._is_missing(template, path):
             return 404, {"errorMessages": [f"null for uri: {fake.base_url}{path}"], "errors": {}}, None
         body = None
+        if raw and method in ("POST", "PUT") and "application/json" not in (self.headers.get("Content-Type") or "").lower():
+            # Jira's REST resources consume JSON only: another media type is a 415 (a form type also fails XSRF)
+            if "form" in (self.headers.get("Content-Type") or "").lower():
+                return 403, b"XSRF check failed", None
+            return 415, b"", None
         if raw:
             try:
                 body = json.loads(raw)
