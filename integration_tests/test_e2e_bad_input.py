@@ -4,7 +4,6 @@ start date reads all history, and `check` with a JQL filter passes where `read` 
 
 from __future__ import annotations
 
-import copy
 import shutil
 import subprocess
 

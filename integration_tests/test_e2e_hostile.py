@@ -5,8 +5,8 @@ error (or, for the dropped connection, a clean sync) — never a hang, a loop or
 
 from __future__ import annotations
 
-import json
 import time
+import weakref
 
 import pytest
 
@@ -213,11 +213,11 @@ def test_a_non_jira_error_page_is_summarised_not_echoed():
 
 # --- 12. a connection closed while idle in the pool --------------------------------------------------------------
 def test_a_connection_the_server_dropped_is_retried_at_once_on_a_fresh_one():
-    served: dict = {}
+    served: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # requests served per connection
 
     def drop_reused(h, method, path, body):
-        count = served.get(id(h.connection), 0)
-        served[id(h.connection)] = count + 1
+        count = served.get(h.connection, 0)
+        served[h.connection] = count + 1
         if count >= 1:  # the second request on a kept-alive connection: closed without an answer
             h.drop()
             return True
@@ -233,3 +233,19 @@ def test_a_connection_the_server_dropped_is_retried_at_once_on_a_fresh_one():
     assert result.returncode == 0, result.errors()
     assert sorted(r["accountId"] for r in result.records("users")) == [f"u{i}" for i in range(6)]
     assert not [m for m in result.logs() if m.startswith("Retrying in")], "a dropped idle connection is no server fault"
+
+
+# --- 11. who is to blame for a 400 ------------------------------------------------------------------------------
+@pytest.mark.parametrize("config, failure_type", [({}, "system_error"), ({"issues_jql_filter": "labels = x"}, "config_error")])
+def test_a_400_is_the_users_to_fix_only_when_the_request_carries_their_query(config, failure_type):
+    def refuse_search(h, method, path, body):
+        if "search/jql" in path:
+            h.json(400, {"errorMessages": ["Error in the JQL Query: something is off."], "errors": {}})
+            return True
+        return None
+
+    with HostileServer(refuse_search) as server:
+        result, _ = read(server, "issue_ids", **config)
+    text = failure(result)
+    assert "Error in the JQL Query: something is off." in text
+    assert result.errors()[-1]["failure_type"] == failure_type, result.errors()

@@ -1,7 +1,8 @@
 """The one place that reaches into airbyte-cdk's private names, written for the pinned airbyte-cdk (PINNED_CDK in
 pyproject.toml). Python because the CDK offers no public hook for any of it:
 * every HttpRequester the factory builds gets this connector's transport (source_jira/transport.py) mounted on its
-  session (`HttpRequester._http_client._session`), through the factory's constructor table;
+  session (`HttpRequester._http_client._session`), through the factory's constructor table (and, for parent
+  streams, which the CDK builds with a second factory, by finding the requesters in each built stream);
 * `read` and `check` build only the streams they need (`_streams_by_name`, `_select_streams`);
 * the CDK's record queue is bounded (`_concurrent_source._queue`);
 * the resolved manifest is read for stream names, cursors and the spec (`_source_config`).
@@ -11,14 +12,19 @@ not the one this was written for; unit_tests/test_packaging.py fails when the pi
 
 from __future__ import annotations
 
+import collections
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, List, Mapping, Optional
 
 import requests
 from airbyte_cdk.models import ConfiguredAirbyteCatalog
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import DeclarativeStream as DeclarativeStreamModel
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import StateDelegatingStream as StateDelegatingStreamModel
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
+from source_jira.components.catalog import WarnedStreams
 from source_jira.transport import GuardedAdapter, Timeouts
 
 PINNED_CDK = "7.39.1"
@@ -40,8 +46,8 @@ def check_shape(source: Any) -> None:
     problems = []
     factory = getattr(source, "_constructor", None)
     table = getattr(factory, "PYDANTIC_MODEL_TO_CONSTRUCTOR", None)
-    if not isinstance(table, dict) or HttpRequesterModel not in table:
-        problems.append("ModelToComponentFactory.PYDANTIC_MODEL_TO_CONSTRUCTOR[HttpRequester]")
+    if not isinstance(table, dict) or any(m not in table for m in (HttpRequesterModel, DeclarativeStreamModel, StateDelegatingStreamModel)):
+        problems.append("ModelToComponentFactory.PYDANTIC_MODEL_TO_CONSTRUCTOR[HttpRequester, DeclarativeStream, StateDelegatingStream]")
     for name in ("_streams_by_name", "_select_streams"):
         if not callable(getattr(source, name, None)):
             problems.append(f"ConcurrentDeclarativeSource.{name}")
@@ -61,6 +67,7 @@ class TransportSettings:
     """Per source: whether the requesters being built serve `check` (short timeouts, one retry)."""
 
     check: bool = False
+    warned: Any = field(default_factory=WarnedStreams)  # streams skipped with a warning, shared by their handlers
 
     @contextlib.contextmanager
     def checking(self) -> Iterator[None]:
@@ -78,12 +85,16 @@ def mount_transport(requester: Any, config: Mapping[str, Any], settings: Transpo
     session = getattr(getattr(requester, "_http_client", None), "_session", None)
     if not isinstance(session, requests.Session):
         raise CdkShapeError(f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): HttpRequester._http_client._session")
+    if isinstance(session.get_adapter("https://"), GuardedAdapter):
+        return
     adapter = GuardedAdapter(Timeouts.from_config(config, check=settings.check))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     handler = getattr(requester, "error_handler", None)
     if settings.check and hasattr(handler, "cap_retries"):
         handler.cap_retries(CHECK_RETRIES)
+    if hasattr(handler, "share_warnings"):
+        handler.share_warnings(settings.warned)
 
 
 def install(source: Any) -> TransportSettings:
@@ -101,7 +112,45 @@ def install(source: Any) -> TransportSettings:
         return requester
 
     table[HttpRequesterModel] = build_hardened
+
+    # Parent streams of a SubstreamPartitionRouter are built by a second factory the CDK makes on the spot
+    # (create_parent_stream_config_with_substream_wrapper, called directly), which this table does not reach: their
+    # requesters are found in each built stream and hardened there.
+    for model_class in (DeclarativeStreamModel, StateDelegatingStreamModel):
+        table[model_class] = _hardening_stream_builder(table[model_class], settings)
     return settings
+
+
+def _hardening_stream_builder(build: Any, settings: TransportSettings) -> Any:
+    def build_hardened(model: Any, config: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+        stream = build(model, config, *args, **kwargs)
+        for requester in requesters_in(stream):
+            mount_transport(requester, config, settings)
+        return stream
+
+    return build_hardened
+
+
+def requesters_in(component: Any, depth: int = 30) -> List[Any]:
+    """Every HttpRequester inside a built component (streams, retrievers, routers, parents of parents)."""
+    found: List[Any] = []
+    seen: set = set()
+    stack = collections.deque([(component, 0)])  # breadth first: each object is met at its shallowest depth
+    while stack:
+        obj, level = stack.popleft()
+        if id(obj) in seen or level > depth or obj is None or isinstance(obj, (str, bytes, int, float, bool)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, HttpRequester):
+            found.append(obj)
+            continue
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend((item, level + 1) for item in obj)
+        elif isinstance(obj, dict):
+            stack.extend((item, level + 1) for item in obj.values())
+        elif type(obj).__module__.startswith(("airbyte_cdk.sources", "source_jira")) and hasattr(obj, "__dict__"):
+            stack.extend((item, level + 1) for item in vars(obj).values())
+    return found
 
 
 def manifest(source: Any) -> Mapping[str, Any]:

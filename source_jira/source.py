@@ -8,7 +8,7 @@ import os
 import socket
 import ssl
 from pathlib import Path
-from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from airbyte_cdk.models import FailureType

@@ -70,3 +70,15 @@ def test_timeouts_come_from_the_config_and_check_waits_at_most_10_s():
     assert transport.Timeouts.from_config({}) == transport.Timeouts(10.0, 60.0, 300.0)
     assert transport.Timeouts.from_config({"request_timeout_seconds": 2}) == transport.Timeouts(2.0, 2.0, 10.0)
     assert transport.Timeouts.from_config({"request_timeout_seconds": 120}, check=True).read == 10.0
+
+
+def test_every_requester_of_every_stream_has_the_transport_parents_included():
+    """Parent streams are built by a second factory inside the CDK: their requesters must be guarded too."""
+    from source_jira import SourceJira, cdk_adapter
+
+    source = SourceJira(config={"domain": "acme.atlassian.net", "credentials": {"auth_type": "api_token", "email": "e", "api_token": "t"}})
+    streams = cdk_adapter.streams_by_name(source, source.stream_names())
+    requesters = [r for stream in streams for r in cdk_adapter.requesters_in(stream)]
+    assert len({r.name for r in requesters}) >= 60
+    unguarded = sorted({r.name for r in requesters if not isinstance(r._http_client._session.get_adapter("https://x"), transport.GuardedAdapter)})
+    assert not unguarded, f"requesters without the transport: {unguarded}"

@@ -36,6 +36,21 @@ def _jira_said(response: requests.Response) -> str:
     return " ".join(str(m) for m in messages)
 
 
+class WarnedStreams:
+    """The streams already warned about as skipped, in one sync."""
+
+    def __init__(self) -> None:
+        self._names: set = set()
+        self._lock = threading.Lock()
+
+    def first(self, name: str) -> bool:
+        with self._lock:
+            if name in self._names:
+                return False
+            self._names.add(name)
+            return True
+
+
 @dataclass
 class SkipForbiddenStream(DelegatesRetryLimits, ErrorHandler):
     """For streams the account may not be allowed to read: an HTTP 403 skips the request (no records) and logs one
@@ -54,8 +69,7 @@ class SkipForbiddenStream(DelegatesRetryLimits, ErrorHandler):
         # streams read through this one (a child stream reads its parent with the parent's own handler)
         self._dependents = str((parameters or {}).get("dependents") or "")
         self._available_on = str((parameters or {}).get("available_on") or "")
-        self._warned = False
-        self._warned_lock = threading.Lock()
+        self._warned: "WarnedStreams" = WarnedStreams()
 
     def _wrapped(self) -> ErrorHandler:
         return self.delegate
@@ -71,11 +85,13 @@ class SkipForbiddenStream(DelegatesRetryLimits, ErrorHandler):
             )
         return self.delegate.interpret_response(response_or_exception)
 
+    def share_warnings(self, warned: "WarnedStreams") -> None:
+        """One registry per source: a stream read again as another's parent still warns once."""
+        self._warned = warned
+
     def _warn_once(self, response: requests.Response) -> None:
-        with self._warned_lock:
-            if self._warned:
-                return
-            self._warned = True
+        if not self._warned.first(self._stream):
+            return
         said = _jira_said(response)
         also = f" (and {self._dependents}, read through it)" if self._dependents else ""
         if response.status_code == 404:

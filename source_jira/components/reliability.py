@@ -245,6 +245,14 @@ class JiraErrorHandler(DelegatesRetryLimits, ErrorHandler):
     def _wrapped(self) -> ErrorHandler:
         return self.policy
 
+    def _user_query(self, response: requests.Response) -> bool:
+        """Whether the request carries JQL made from the user's `projects` or `issues_jql_filter`."""
+        if not ((self.config or {}).get("issues_jql_filter") or (self.config or {}).get("projects")):
+            return False
+        request = response.request
+        body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else str(request.body or "")
+        return "jql" in (request.url or "") or '"jql"' in body
+
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
             problem = check_json(response_or_exception)
@@ -265,8 +273,13 @@ class JiraErrorHandler(DelegatesRetryLimits, ErrorHandler):
                     return skipped  # the HTTP client logs its message once, at INFO
         resolution = self.policy.interpret_response(response_or_exception)
         if resolution.response_action == ResponseAction.FAIL and isinstance(response_or_exception, requests.Response):
-            return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=resolution.failure_type,
-                                   error_message=with_body_summary(resolution.error_message or "", response_or_exception))
+            message = with_body_summary(resolution.error_message or "", response_or_exception)
+            failure_type = resolution.failure_type
+            if response_or_exception.status_code == 400 and not self._user_query(response_or_exception):
+                # nothing the user configured is in this request: Jira refused the connector's own request
+                failure_type = FailureType.system_error
+                message += " (This request is built by the connector alone: please report it.)"
+            return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=failure_type, error_message=message)
         if resolution.response_action not in _RETRY_ACTIONS:
             return resolution
         if isinstance(response_or_exception, requests.Response):
