@@ -249,3 +249,23 @@ def test_a_400_is_the_users_to_fix_only_when_the_request_carries_their_query(con
     text = failure(result)
     assert "Error in the JQL Query: something is off." in text
     assert result.errors()[-1]["failure_type"] == failure_type, result.errors()
+
+
+def test_a_bulkfetch_token_that_never_changes_fails_loudly():
+    history = {"id": "1", "created": "2026-06-30T04:00:00.000+0000", "items": [{"field": "status", "fromString": "A", "toString": "B"}]}
+
+    def looping_bulkfetch(h, method, path, body):
+        if "search/jql" in path:
+            h.json(200, {"issues": [{"id": "10001", "key": "P-1", "fields": {"updated": "2026-06-30T04:00:00.000+0000"}}], "isLast": True})
+            return True
+        if path.endswith("/changelog/bulkfetch"):
+            h.json(200, {"issueChangeLogs": [{"issueId": "10001", "changeHistories": [history]}], "nextPageToken": "again", "isLast": False})
+            return True
+        return None
+
+    with HostileServer(looping_bulkfetch) as server:
+        result, _ = read(server, "issue_changelogs")
+        asked = sum(1 for p in server.paths() if "bulkfetch" in p)
+    text = failure(result, pages_before=True)
+    assert "changelog/bulkfetch" in text and "do not advance" in text, text
+    assert asked <= 3
