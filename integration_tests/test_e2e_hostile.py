@@ -115,6 +115,8 @@ def test_a_page_token_that_never_changes_fails_loudly(stream):
     ("projects", "/project/search", {"startAt": 0, "maxResults": 50, "total": 500, "isLast": False,
                                      "values": [{"id": "10000", "key": "P", "name": "P"}]}),
     ("users", "/users/search", [{"accountId": "a1", "accountType": "atlassian", "active": True}]),
+    ("boards", "/rest/agile/1.0/board", {"startAt": 0, "maxResults": 50, "total": 500, "isLast": False,
+                                         "values": [{"id": 1, "name": "B", "type": "scrum"}]}),
 ])
 def test_a_server_that_ignores_startat_fails_loudly(stream, path, page):
     def ignore_offset(h, method, request_path, body):
