@@ -123,6 +123,20 @@ def jira_basics(handler: HostileHandler, method: str, path: str) -> bool:
     return False
 
 
+def json_routes(routes: Dict[str, Any]) -> Behaviour:
+    """A behaviour answering 200 with a fixed JSON body for each path ending (or containing, for `search/jql`) the
+    key; everything else falls through to `jira_basics`."""
+
+    def behaviour(handler: HostileHandler, method: str, path: str, body: Any) -> Optional[bool]:
+        for ending, answer in routes.items():
+            if path.endswith(ending):
+                handler.json(200, answer)
+                return True
+        return None
+
+    return behaviour
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False

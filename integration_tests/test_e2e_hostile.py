@@ -11,7 +11,7 @@ import weakref
 import pytest
 
 from integration_tests.conftest import run_connector
-from integration_tests.hostile import HostileServer
+from integration_tests.hostile import HostileServer, json_routes
 
 pytestmark = pytest.mark.e2e
 
@@ -95,13 +95,8 @@ def test_read_gives_up_on_a_search_that_trickles_a_byte_at_a_time():
 # --- 3. pages that do not advance ---------------------------------------------------------------------------
 @pytest.mark.parametrize("stream", ["issues", "issue_ids", "issue_comments"])
 def test_a_page_token_that_never_changes_fails_loudly(stream):
-    def same_token(h, method, path, body):
-        if "search/jql" in path:
-            h.json(200, {"issues": [{"id": "10001", "key": "P-1", "fields": {"updated": "2026-06-30T04:00:00.000+0000"}}],
-                         "isLast": False, "nextPageToken": "same-token"})
-            return True
-        return None
-
+    same_token = json_routes({"/search/jql": {"issues": [{"id": "10001", "key": "P-1", "fields": {"updated": "2026-06-30T04:00:00.000+0000"}}],
+                                              "isLast": False, "nextPageToken": "same-token"}})
     with HostileServer(same_token) as server:
         result, elapsed = read(server, stream)
         asked = search_counts(server)
@@ -119,13 +114,7 @@ def test_a_page_token_that_never_changes_fails_loudly(stream):
                                          "values": [{"id": 1, "name": "B", "type": "scrum"}]}),
 ])
 def test_a_server_that_ignores_startat_fails_loudly(stream, path, page):
-    def ignore_offset(h, method, request_path, body):
-        if request_path.endswith(path):
-            h.json(200, page)
-            return True
-        return None
-
-    with HostileServer(ignore_offset) as server:
+    with HostileServer(json_routes({path: page})) as server:
         result, _ = read(server, stream)
         asked = sum(1 for p in server.paths() if path in p)
     text = failure(result, pages_before=True)
@@ -134,15 +123,10 @@ def test_a_server_that_ignores_startat_fails_loudly(stream, path, page):
 
 
 def test_a_worklog_feed_that_does_not_move_on_fails_loudly():
-    def stuck_feed(h, method, path, body):
-        if path.endswith("/worklog/updated"):
-            h.json(200, {"values": [{"worklogId": 1, "updatedTime": 1, "properties": []}], "since": 0, "until": 0, "lastPage": False})
-            return True
-        if path.endswith("/worklog/list"):
-            h.json(200, [])
-            return True
-        return None
-
+    stuck_feed = json_routes({
+        "/worklog/updated": {"values": [{"worklogId": 1, "updatedTime": 1, "properties": []}], "since": 0, "until": 0, "lastPage": False},
+        "/worklog/list": [],
+    })
     with HostileServer(stuck_feed) as server:
         result, _ = read(server, "issue_worklogs")
         asked = sum(1 for p in server.paths() if "worklog/updated" in p)
@@ -256,15 +240,10 @@ def test_a_400_is_the_users_to_fix_only_when_the_request_carries_their_query(con
 def test_a_bulkfetch_token_that_never_changes_fails_loudly():
     history = {"id": "1", "created": "2026-06-30T04:00:00.000+0000", "items": [{"field": "status", "fromString": "A", "toString": "B"}]}
 
-    def looping_bulkfetch(h, method, path, body):
-        if "search/jql" in path:
-            h.json(200, {"issues": [{"id": "10001", "key": "P-1", "fields": {"updated": "2026-06-30T04:00:00.000+0000"}}], "isLast": True})
-            return True
-        if path.endswith("/changelog/bulkfetch"):
-            h.json(200, {"issueChangeLogs": [{"issueId": "10001", "changeHistories": [history]}], "nextPageToken": "again", "isLast": False})
-            return True
-        return None
-
+    looping_bulkfetch = json_routes({
+        "/search/jql": {"issues": [{"id": "10001", "key": "P-1", "fields": {"updated": "2026-06-30T04:00:00.000+0000"}}], "isLast": True},
+        "/changelog/bulkfetch": {"issueChangeLogs": [{"issueId": "10001", "changeHistories": [history]}], "nextPageToken": "again", "isLast": False},
+    })
     with HostileServer(looping_bulkfetch) as server:
         result, _ = read(server, "issue_changelogs")
         asked = sum(1 for p in server.paths() if "bulkfetch" in p)

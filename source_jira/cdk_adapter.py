@@ -1,8 +1,8 @@
 """The one place that reaches into airbyte-cdk's private names, written for the pinned airbyte-cdk (PINNED_CDK in
 pyproject.toml). Python because the CDK offers no public hook for any of it:
-* every HttpRequester the factory builds gets this connector's transport (source_jira/transport.py) mounted on its
-  session (`HttpRequester._http_client._session`), through the factory's constructor table (and, for parent
-  streams, which the CDK builds with a second factory, by finding the requesters in each built stream);
+* every HttpRequester of every stream built gets this connector's transport (source_jira/transport.py) mounted on its
+  session (`HttpRequester._http_client._session`): the factory's constructor table is wrapped for streams, and
+  each built stream is searched for its requesters (parents built by the CDK's second factory included);
 * `read` and `check` build only the streams they need (`_streams_by_name`, `_select_streams`);
 * the CDK's record queue is bounded (`_concurrent_source._queue`);
 * the resolved manifest is read for stream names, cursors and the spec (`_source_config`).
@@ -19,7 +19,6 @@ from typing import Any, Iterator, List, Mapping, Optional
 
 import requests
 from airbyte_cdk.models import ConfiguredAirbyteCatalog
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import DeclarativeStream as DeclarativeStreamModel
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import StateDelegatingStream as StateDelegatingStreamModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -46,8 +45,8 @@ def check_shape(source: Any) -> None:
     problems = []
     factory = getattr(source, "_constructor", None)
     table = getattr(factory, "PYDANTIC_MODEL_TO_CONSTRUCTOR", None)
-    if not isinstance(table, dict) or any(m not in table for m in (HttpRequesterModel, DeclarativeStreamModel, StateDelegatingStreamModel)):
-        problems.append("ModelToComponentFactory.PYDANTIC_MODEL_TO_CONSTRUCTOR[HttpRequester, DeclarativeStream, StateDelegatingStream]")
+    if not isinstance(table, dict) or any(m not in table for m in (DeclarativeStreamModel, StateDelegatingStreamModel)):
+        problems.append("ModelToComponentFactory.PYDANTIC_MODEL_TO_CONSTRUCTOR[DeclarativeStream, StateDelegatingStream]")
     for name in ("_streams_by_name", "_select_streams"):
         if not callable(getattr(source, name, None)):
             problems.append(f"ConcurrentDeclarativeSource.{name}")
@@ -103,19 +102,9 @@ def install(source: Any) -> TransportSettings:
     source._concurrent_source._queue.maxsize = RECORD_QUEUE_SIZE
     settings = TransportSettings()
     table = source._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
-    build = table[HttpRequesterModel]
-
-    # The factory reads the builder's keyword-only arguments (inspect.getfullargspec) to pass `name`: keep it.
-    def build_hardened(model: Any, config: Mapping[str, Any], *args: Any, name: str, **kwargs: Any) -> Any:
-        requester = build(model, config, *args, name=name, **kwargs)
-        mount_transport(requester, config, settings)
-        return requester
-
-    table[HttpRequesterModel] = build_hardened
-
-    # Parent streams of a SubstreamPartitionRouter are built by a second factory the CDK makes on the spot
-    # (create_parent_stream_config_with_substream_wrapper, called directly), which this table does not reach: their
-    # requesters are found in each built stream and hardened there.
+    # Each built stream is searched for its requesters: that reaches the Python components' requesters and the
+    # parent streams of a SubstreamPartitionRouter too, which the CDK builds with a second factory made on the spot
+    # (create_parent_stream_config_with_substream_wrapper) that no constructor table of this source reaches.
     for model_class in (DeclarativeStreamModel, StateDelegatingStreamModel):
         table[model_class] = _hardening_stream_builder(table[model_class], settings)
     return settings

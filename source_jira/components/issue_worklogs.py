@@ -19,9 +19,6 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
 from source_jira.components.issues import ID_PAGE, CursorOwnedRetriever, SEARCH_PATH, START_KEY, base_clauses, hub, next_token, send_json
 from source_jira.components.pagination import PageProgress
-from source_jira.components.reliability import endpoint, parsed_json
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 BATCH = 1000
 
@@ -93,12 +90,7 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
             yield from self._list(listing.popleft().result(), stream_slice)
 
     def _fetch(self, ids: List[int]) -> List[Mapping[str, Any]]:
-        response = self.post_requester.send_request(path="worklog/list", request_body_json={"ids": ids})
-        worklogs = parsed_json(response)
-        if not isinstance(worklogs, list):  # Jira answers a JSON array, even an empty one
-            message = f"{endpoint(response)}: the answer is not a list of worklogs ({type(worklogs).__name__}); stopped rather than read it as none."
-            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.system_error)
-        return worklogs
+        return send_json(self.post_requester, "worklog/list", {"ids": ids}, expect_list=True)  # a JSON array, even empty
 
     def _list(self, worklogs: List[Mapping[str, Any]], stream_slice: StreamSlice) -> Iterable[Record]:
         allowed = self._issues_in_scope({str(w.get("issueId")) for w in worklogs})

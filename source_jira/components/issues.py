@@ -109,21 +109,29 @@ def window_jql(config: Mapping[str, Any], lower_ms: int, upper_ms: Optional[int]
 
 
 def send_json(requester: HttpRequester, path: str, body: Optional[Mapping[str, Any]] = None,
-              params: Optional[Mapping[str, Any]] = None, expect: Optional[str] = None) -> Any:
+              params: Optional[Mapping[str, Any]] = None, expect: Optional[str] = None, expect_list: bool = False) -> Any:
     """One request through the manifest's requester (auth, error handler, retries); the body parsed once.
-    `expect`: the list every answer of this endpoint carries (a `{}` from a gateway is no empty page)."""
+    `expect`: the list every answer of this endpoint carries (a `{}` from a gateway is no empty page);
+    `expect_list`: the answer itself is a list."""
     response = requester.send_request(path=path, request_body_json=body, request_params=params)
     page = parsed_json(response)  # parsed (and checked) once by the shared error handler
-    if expect is not None:
+    if expect is not None or expect_list:
         require_list(page, expect, response)
     return page
 
 
-def require_list(page: Any, key: str, response: Any) -> None:
-    if not isinstance(page, Mapping) or not isinstance(page.get(key), list):
-        got = "keys " + ", ".join(sorted(map(str, page))[:6]) if isinstance(page, Mapping) and page else type(page).__name__ if not isinstance(page, Mapping) else "an empty object"
-        message = f"{endpoint(response)}: the answer has no '{key}' list ({got}), so it is not Jira's answer; stopped rather than read it as an empty page."
-        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.system_error)
+def require_list(page: Any, key: Optional[str], response: Any) -> None:
+    """The answer carries the list Jira always sends (`page[key]`, or the answer itself when `key` is None)."""
+    found = page if key is None else page.get(key) if isinstance(page, Mapping) else None
+    if isinstance(found, list):
+        return
+    if isinstance(page, Mapping):
+        got = ("keys " + ", ".join(sorted(map(str, page))[:6])) if page else "an empty object"
+    else:
+        got = type(page).__name__
+    wanted = f"has no '{key}' list" if key else "is not a list"
+    message = f"{endpoint(response)}: the answer {wanted} ({got}), so it is not Jira's answer; stopped rather than read it as an empty page."
+    raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.system_error)
 
 
 def next_token(page: Mapping[str, Any]) -> Optional[str]:
