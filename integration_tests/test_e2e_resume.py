@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import pytest
 
 from integration_tests.conftest import assert_ids_equal_ground_truth, configured_catalog, run_connector, source_jira_command
-from source_jira.components.issues import jira_ms
+from source_jira.components.issue_family.jql import jira_ms
 
 LOOKBACK_MS = 5 * 60_000  # the fake's config: lookback_window_minutes 5
 STREAMS = ["issues", "issue_comments", "issue_changelogs", "issue_worklogs", "issue_attachments",

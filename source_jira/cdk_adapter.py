@@ -96,8 +96,9 @@ def mount_transport(requester: Any, config: Mapping[str, Any], settings: Transpo
         handler.share_warnings(settings.warned)
 
 
-def install(source: Any) -> TransportSettings:
-    """Check the CDK's shape, bound the record queue, and have every requester built from now on hardened."""
+def install(source: Any, session_holder: Any) -> TransportSettings:
+    """Check the CDK's shape, bound the record queue, and have every stream built from now on hardened (its
+    requesters get the transport) and bound to the source's issue-family session holder."""
     check_shape(source)
     source._concurrent_source._queue.maxsize = RECORD_QUEUE_SIZE
     settings = TransportSettings()
@@ -106,15 +107,17 @@ def install(source: Any) -> TransportSettings:
     # parent streams of a SubstreamPartitionRouter too, which the CDK builds with a second factory made on the spot
     # (create_parent_stream_config_with_substream_wrapper) that no constructor table of this source reaches.
     for model_class in (DeclarativeStreamModel, StateDelegatingStreamModel):
-        table[model_class] = _hardening_stream_builder(table[model_class], settings)
+        table[model_class] = _hardening_stream_builder(table[model_class], settings, session_holder)
     return settings
 
 
-def _hardening_stream_builder(build: Any, settings: TransportSettings) -> Any:
+def _hardening_stream_builder(build: Any, settings: TransportSettings, session_holder: Any) -> Any:
     def build_hardened(model: Any, config: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         stream = build(model, config, *args, **kwargs)
         for requester in requesters_in(stream):
             mount_transport(requester, config, settings)
+        for component in components_in(stream, lambda obj: callable(getattr(obj, "bind_session_holder", None))):
+            component.bind_session_holder(session_holder)
         return stream
 
     return build_hardened
@@ -122,6 +125,11 @@ def _hardening_stream_builder(build: Any, settings: TransportSettings) -> Any:
 
 def requesters_in(component: Any, depth: int = 30) -> List[Any]:
     """Every HttpRequester inside a built component (streams, retrievers, routers, parents of parents)."""
+    return components_in(component, lambda obj: isinstance(obj, HttpRequester), depth)
+
+
+def components_in(component: Any, wanted: Any, depth: int = 30) -> List[Any]:
+    """Every object inside a built component for which `wanted(obj)` holds (not searched further inside)."""
     found: List[Any] = []
     seen: set = set()
     stack = collections.deque([(component, 0)])  # breadth first: each object is met at its shallowest depth
@@ -130,7 +138,7 @@ def requesters_in(component: Any, depth: int = 30) -> List[Any]:
         if id(obj) in seen or level > depth or obj is None or isinstance(obj, (str, bytes, int, float, bool)):
             continue
         seen.add(id(obj))
-        if isinstance(obj, HttpRequester):
+        if wanted(obj):
             found.append(obj)
             continue
         if isinstance(obj, (list, tuple, set, frozenset)):

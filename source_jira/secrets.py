@@ -8,7 +8,7 @@ from typing import Any, Mapping, Optional
 
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
-_SECRET_KEYS = {"api_token", "client_secret", "refresh_token", "access_token", "client_id", "service_account_token", "password"}
+_SECRET_KEYS = frozenset({"api_token", "client_secret", "refresh_token", "access_token", "client_id", "service_account_token", "password"})
 
 
 def secret_values(config: Optional[Mapping[str, Any]]) -> list:

@@ -1,5 +1,7 @@
 """The Jira source: the declarative manifest plus a `check` that says exactly what is wrong in one line.
-Python because CheckStream cannot pre-flight DNS/TCP/TLS, name unknown project keys, or validate the JQL filter."""
+Python because CheckStream cannot pre-flight DNS/TCP/TLS, name unknown project keys, or validate the JQL filter; it
+reads the streams the manifest's `check` names, so both runtimes check the same thing. `read` opens the issue
+family's sync session (source_jira/components/issue_family/session.py) and closes it when the read ends."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira import cdk_adapter
-from source_jira.components.issues import new_sync as new_issue_sync
+from source_jira.components.issue_family.session import SessionHolder
 from source_jira.transport import guard_message, refused_address, refused_host
 
 
@@ -39,10 +41,11 @@ class SourceJira(YamlDeclarativeSource):
         config_path: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
-        # One sync per source instance: the issue family shares search pages only between the streams this catalog selects.
-        new_issue_sync(catalog)
         super().__init__(path_to_yaml=manifest_path(), catalog=catalog, config=config, state=state, config_path=config_path, **kwargs)
-        self._transport = cdk_adapter.install(self)
+        # The issue family's sync session: one per read (`read` opens and closes it); its components are bound to
+        # this holder as their streams are built.
+        self._issue_family = SessionHolder()
+        self._transport = cdk_adapter.install(self, self._issue_family)
 
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog,
              state: Optional[List[AirbyteStateMessage]] = None) -> Iterator[AirbyteMessage]:
@@ -62,7 +65,9 @@ class SourceJira(YamlDeclarativeSource):
             return
         selected = cdk_adapter.select_streams(self, streams, catalog)
         if selected:
-            yield from cdk_adapter.concurrent_read(self, selected)
+            # the issue family shares search pages only between the streams this catalog selects
+            with self._issue_family.open(names):
+                yield from cdk_adapter.concurrent_read(self, selected)
 
     def stream_names(self) -> List[str]:
         """The names of the manifest's streams, without building any."""
@@ -84,9 +89,10 @@ class SourceJira(YamlDeclarativeSource):
         creds = config.get("credentials") or {}
         if creds.get("auth_type") != "oauth2.0":
             preflight(str(config.get("domain", "")))
-        me = self.read_records("myself", config, limit=1)
-        if not me:
-            raise AirbyteTracedException(message="Jira answered /myself with nothing; is this a Jira Cloud site?")
+        # The streams the manifest's `check` names (the generic manifest runner reads the same ones): one record each.
+        for name in (cdk_adapter.manifest(self).get("check") or {}).get("stream_names") or []:
+            if not self.read_records(name, config, limit=1):
+                raise AirbyteTracedException(message=f"Jira answered the {name} request with nothing; is this a Jira Cloud site?")
         wanted = [str(p).strip() for p in (config.get("projects") or []) if str(p).strip()]
         if wanted:
             seen = {str(p.get("key")) for p in self.read_records("projects", config)}

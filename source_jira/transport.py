@@ -31,10 +31,10 @@ STALE_RETRIES = 3  # immediate retries when a pooled connection turns out to be 
 # Where no Jira lives and a hosted Airbyte must never connect: link-local (cloud metadata services answer on
 # 169.254.169.254 and fd00:ec2::254), unspecified and multicast addresses. Loopback and private ranges stay allowed:
 # self-hosted Jira lives there, and the tests use 127.0.0.1.
-_REFUSED_NETWORKS = [ipaddress.ip_network(n) for n in (
+_REFUSED_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32", "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8",
-)]
-_REFUSED_NAMES = {"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"}
+))
+_REFUSED_NAMES = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"})
 
 
 class AddressRefused(requests.exceptions.InvalidURL):

@@ -14,7 +14,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_jira import SourceJira
-from source_jira.components.issues import Spool
+from source_jira.components.issue_family.session import Spool
 from source_jira.cdk_adapter import RECORD_QUEUE_SIZE
 from unit_tests.conftest import API, base_config
 

@@ -13,7 +13,8 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_jira import SourceJira
-from source_jira.components.issues import IssueIndex, window_jql
+from source_jira.components.issue_family.index import IssueIndex
+from source_jira.components.issue_family.jql import window_jql
 from unit_tests.conftest import API, assert_records_match_schema, base_config, stream_state
 
 FIELDS = [

@@ -17,7 +17,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira import SourceJira
-from source_jira.components.issues import window_jql
+from source_jira.components.issue_family.jql import window_jql
 from source_jira.components.reliability import CDK_EXTRA_SLEEP, JiraBackoff, JiraErrorHandler, parsed_json
 from unit_tests.conftest import API, base_config, read_stream, records_of
 

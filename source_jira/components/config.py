@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any, Mapping, MutableMapping, Optional
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ logger = logging.getLogger("airbyte")
 ATLASSIAN_TOKEN_URL = "https://auth.atlassian.com/oauth/token"
 ATLASSIAN_RESOURCES_URL = "https://api.atlassian.com/oauth/token/accessible-resources"
 
-_AUTH_TYPE_ALIASES = {
+_AUTH_TYPE_ALIASES = MappingProxyType({
     "api_token": "api_token",
     "API Token": "api_token",
     "api token": "api_token",
@@ -31,7 +32,7 @@ _AUTH_TYPE_ALIASES = {
     "bearer": "bearer",
     "Service Account": "bearer",
     "service_account": "bearer",
-}
+})
 
 
 def config_error(message: str) -> AirbyteTracedException:

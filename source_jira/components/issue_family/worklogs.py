@@ -1,5 +1,6 @@
-"""Worklogs from Jira's global feed. Python because the manifest cannot chain `GET worklog/updated` id pages into
-`POST worklog/list` batches of 1,000, nor keep only the worklogs of the configured projects' issues.
+"""`issue_worklogs` and `issue_worklogs_deleted`: Jira's global worklog feed. Python because the manifest cannot chain
+`GET worklog/updated` id pages into `POST worklog/list` batches of 1,000, nor keep only the worklogs of the
+configured projects' issues.
 
 Cursor rule: the saved state is the newest worklog `updated` actually read (the CDK's ConcurrentCursor keeps the
 most recent record value, never "now"); the next sync asks `since = state - lookback`. The feed hides the last
@@ -17,14 +18,18 @@ from urllib.parse import parse_qs, urlparse
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_jira.components.issues import ID_PAGE, CursorOwnedRetriever, SEARCH_PATH, START_KEY, base_clauses, hub, next_token, send_json
+from source_jira.components.http import send_json, token_pages
+from source_jira.components.issue_family.index import ID_PAGE, SEARCH_PATH
+from source_jira.components.issue_family.jql import base_clauses, ids_jql
+from source_jira.components.issue_family.retriever import CursorOwnedRetriever, SessionBound
+from source_jira.components.issue_family.windows import START_KEY
 from source_jira.components.pagination import PageProgress
 
-BATCH = 1000
+BATCH = 1000  # Jira's cap of ids per `worklog/list` call
 
 
 @dataclass
-class WorklogFeedRetriever(CursorOwnedRetriever):
+class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     requester: HttpRequester  # GET (worklog/updated, worklog/deleted)
@@ -36,10 +41,8 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
         self.name = self.name or (parameters or {}).get("name", "")
         self._allowed: Dict[str, bool] = {}
 
-    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
-        yield StreamSlice(partition={}, cursor_slice={})
-
     def _feed(self, path: str, since: int) -> Iterable[List[Mapping[str, Any]]]:
+        """The feed's pages of ids from `since`: each page says where the next one starts (`nextPage`, else `until`)."""
         progress = PageProgress(f"GET {path}")
         while True:
             page = send_json(self.requester, path, params={"since": since}, expect="values")
@@ -80,12 +83,12 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
             pending.extend(i for i in page_ids if i not in previous_page)
             previous_page = set(page_ids)
             while len(pending) >= BATCH:
-                listing.append(hub().background(self._fetch, pending[:BATCH]))
+                listing.append(self.session.background(self._fetch, pending[:BATCH]))
                 pending = pending[BATCH:]
                 while len(listing) > 1:
                     yield from self._list(listing.popleft().result(), stream_slice)
         if pending:
-            listing.append(hub().background(self._fetch, pending))
+            listing.append(self.session.background(self._fetch, pending))
         while listing:
             yield from self._list(listing.popleft().result(), stream_slice)
 
@@ -101,26 +104,15 @@ class WorklogFeedRetriever(CursorOwnedRetriever):
 
     def _issues_in_scope(self, issue_ids: Set[str]) -> Optional[Set[str]]:
         """The feed covers every project: keep worklogs of issues the `issues` stream would read (projects and filter)."""
-        clauses = base_clauses(self.config)
-        if not clauses:
+        if not base_clauses(self.config):
             return None
         unknown = sorted(i for i in issue_ids if i not in self._allowed and i.isdigit())
         for offset in range(0, len(unknown), BATCH):
             batch = unknown[offset: offset + BATCH]
+            body = {"jql": ids_jql(self.config, batch), "fields": ["id"], "maxResults": ID_PAGE}
             found: Set[str] = set()
-            token = None
-            jql = " AND ".join(clauses + ["id in (" + ", ".join(batch) + ")"])
-            progress = PageProgress(f"POST {SEARCH_PATH} (worklogs' issues in scope)")
-            while True:
-                body: Dict[str, Any] = {"jql": jql, "fields": ["id"], "maxResults": ID_PAGE}
-                if token:
-                    body["nextPageToken"] = token
-                page = send_json(self.post_requester, SEARCH_PATH, body, expect="issues")
+            for page in token_pages(self.post_requester, SEARCH_PATH, body, "issues", f"POST {SEARCH_PATH} (worklogs' issues in scope)"):
                 found.update(str(issue["id"]) for issue in page["issues"])
-                token = next_token(page)
-                if token is None:
-                    break
-                progress.advance(token)
             for issue_id in batch:
                 self._allowed[issue_id] = issue_id in found
         return {i for i in issue_ids if self._allowed.get(i)}

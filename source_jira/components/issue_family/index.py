@@ -1,0 +1,94 @@
+"""The id index a read's windows are cut from. Python because windows of ~N issues need the issues' positions in
+`updated` order, which only a scan of the search can tell.
+
+An index holds the ids of every issue in a JQL range, in `updated` order, from id-only pages of 5,000 (Jira returns
+5,000 only when nothing but id/key is asked: about 0.02 requests per 100 issues). Windows of about N issues are cut
+at positions N, 2N, ...; only the cut issues' `updated` is then fetched (100 per request) and floored to the minute.
+`with_times` (per-issue streams) asks `updated` for every issue instead (100 per page), to carry it on records."""
+
+from __future__ import annotations
+
+import threading
+from typing import Dict, List, Optional, Tuple
+
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+
+from source_jira.components.http import send_json, token_pages
+from source_jira.components.issue_family.jql import floor_minute, jira_ms
+
+SEARCH_PATH = "search/jql"
+ISSUE_PAGE = 100  # Jira's cap on a search page with fields
+ID_PAGE = 5000  # Jira's cap on an id-only search page
+
+
+class IssueIndex:
+    def __init__(self, jql: str, with_times: bool = False) -> None:
+        self.jql = jql
+        self.with_times = with_times
+        self._lock = threading.Lock()
+        self.loaded = False
+        self.ids: List[str] = []
+        self.times: List[int] = []
+        self._windows: Dict[int, List[Tuple[int, int]]] = {}
+        self._cut_times: Dict[int, Optional[int]] = {}  # position -> `updated` (None: deleted since the scan)
+
+    def load(self, requester: HttpRequester) -> None:
+        with self._lock:
+            if self.loaded:
+                return
+            body = {"jql": self.jql, "fields": ["updated"] if self.with_times else ["id"], "maxResults": ID_PAGE}
+            for page in token_pages(requester, SEARCH_PATH, body, "issues", f"POST {SEARCH_PATH} (issue id scan)"):
+                for issue in page["issues"]:
+                    self.ids.append(str(issue["id"]))
+                    if self.with_times:
+                        self.times.append(jira_ms((issue.get("fields") or {}).get("updated")) or 0)
+            self.loaded = True
+
+    def cuts(self, requester: HttpRequester, lower: int, window_size: int) -> List[Tuple[int, int]]:
+        """`(minute-aligned start time, first position)` of every window after the first. A window aims a little
+        under N issues so that issues sharing the cut's minute still fit its last page."""
+        with self._lock:
+            if window_size in self._windows:
+                return self._windows[window_size]
+            positions = self._positions(window_size)
+            times: Dict[int, Optional[int]] = {}
+            if self.with_times:
+                times = {pos: self.times[pos] for pos in positions}
+            else:
+                missing = [pos for pos in positions if pos not in self._cut_times]
+                if missing:
+                    # when the last request has room (100 ids a request), it also asks the cuts of windows half this
+                    # size: the issue windows (500) then need no request after the changelog windows' (1,000)
+                    extra = [p for p in self._positions(window_size // 2) if p not in self._cut_times and p not in missing]
+                    if window_size // 2 >= ISSUE_PAGE and len(extra) <= -len(missing) % ISSUE_PAGE:
+                        missing += extra
+                    self._look_up(requester, missing)
+                times = {pos: self._cut_times.get(pos) for pos in positions}
+            cuts: List[Tuple[int, int]] = []
+            last = floor_minute(lower)
+            for pos in positions:
+                if times.get(pos) is None:  # deleted since the scan: no cut there
+                    continue
+                cut = floor_minute(int(times[pos]))
+                if cut > last:
+                    cuts.append((cut, pos))
+                    last = cut
+            self._windows[window_size] = cuts
+            return cuts
+
+    def _positions(self, window_size: int) -> List[int]:
+        step = max(1, window_size - window_size // 50)
+        return list(range(step, len(self.ids), step))
+
+    def _look_up(self, requester: HttpRequester, positions: List[int]) -> None:
+        """`updated` of the issues at these positions (100 a request); None for an issue deleted since the scan."""
+        for offset in range(0, len(positions), ISSUE_PAGE):
+            chunk = positions[offset: offset + ISSUE_PAGE]
+            wanted = {self.ids[pos]: pos for pos in chunk}
+            body = {"jql": "id in (" + ", ".join(wanted) + ")", "fields": ["updated"], "maxResults": ISSUE_PAGE}
+            page = send_json(requester, SEARCH_PATH, body, expect="issues")
+            for pos in chunk:
+                self._cut_times.setdefault(pos, None)
+            for issue in page["issues"]:
+                if str(issue["id"]) in wanted:
+                    self._cut_times[wanted[str(issue["id"])]] = jira_ms((issue.get("fields") or {}).get("updated")) or 0

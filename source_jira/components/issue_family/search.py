@@ -1,0 +1,144 @@
+"""`issues`, `issue_comments` and `issue_attachments`: three views of the same `search/jql` pages. Python because a
+page is fetched once per sync for every selected view (whichever view asks first fetches it and leaves the others
+their compact part, in the session's spool), and an incomplete comment page is completed per issue in the
+background while the window goes on."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+
+from airbyte_cdk.sources.types import Record, StreamSlice
+
+from source_jira.components.http import next_token, send_json, sized_json, token_pages
+from source_jira.components.issue_family.index import ISSUE_PAGE, SEARCH_PATH
+from source_jira.components.issue_family.jql import jira_ms, window_jql
+from source_jira.components.issue_family.records import attachment_payload, comment_payload, issue_record
+from source_jira.components.issue_family.retriever import WindowedRetriever
+from source_jira.components.issue_family.windows import Window
+from source_jira.components.pagination import PageProgress
+
+COMMENT_PAGE = 5000  # asked of `issue/{id}/comment`; Jira caps it whatever is asked (the page says how many came)
+
+
+@dataclass
+class IssueSearchRetriever(WindowedRetriever):
+    def _holds_state(self) -> bool:
+        return self.name != "issues"  # comments and attachments are filtered by their own time
+
+    def _plan(self, coarse: List[Tuple[int, int]]) -> List[Window]:
+        if self.name == "issues":  # `/field` (custom field names) loads while the id scan runs, not after page one
+            self.session.background(self.session.field_names, self.get_requester or self.requester)
+        return super()._plan(coarse)
+
+    def _search_body(self, jql: str) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"jql": jql, "fields": ["*all"], "maxResults": ISSUE_PAGE}
+        if self.config.get("render_fields"):
+            body["expand"] = "renderedFields"
+        return body
+
+    def _payloads(self, issues: List[Mapping[str, Any]], view: str) -> Any:
+        if not issues:
+            return []
+        if view == "issues":
+            fields_by_id = self.session.field_names(self.get_requester or self.requester)
+            return [issue_record(issue, fields_by_id) for issue in issues]
+        if view == "issue_comments":
+            payloads = [comment_payload(issue) for issue in issues]
+            for item in payloads:  # the rest of an incomplete comment list starts loading as soon as its page is here
+                if not item["complete"]:
+                    self.session.prefetch_comments(item["issueId"], self._comment_loader(item))
+            return payloads
+        return [attachment_payload(issue) for issue in issues]
+
+    def _pages(self, jql: str) -> Iterator[Any]:
+        """This view's payload of each page of the window, fetching a page only if no other view has."""
+        shared = self.session.consumers(self.name)
+        if not shared:
+            for page in token_pages(self.requester, SEARCH_PATH, self._search_body(jql), "issues", f"POST {SEARCH_PATH}"):
+                yield self._payloads(page["issues"], self.name)
+            return
+        feed = self.session.shared_pages(jql)
+        spool = self.session.spool
+        progress = PageProgress(f"POST {SEARCH_PATH}")
+        number = 0
+        while True:
+            with feed.lock:
+                previous = feed.pages[number - 1]["token"] if number else None
+                body = self._search_body(jql) | ({"nextPageToken": previous} if previous else {})
+                if number < len(feed.pages):
+                    entry = feed.pages[number]
+                    ticket = entry["tickets"].pop(self.name, None)
+                    payload = spool.take(ticket) if ticket is not None else None
+                    if payload is None:  # this view's part was not kept (e.g. a view the catalog did not announce)
+                        payload = self._payloads(send_json(self.requester, SEARCH_PATH, body, expect="issues")["issues"], self.name)
+                else:
+                    page, size = sized_json(self.requester, SEARCH_PATH, body, expect="issues")
+                    upcoming = next_token(page)
+                    if upcoming is not None and (upcoming == previous or any(p["token"] == upcoming for p in feed.pages)):
+                        progress.stalled(f"Jira sent the page token {upcoming[:60]!r} a second time")
+                    tickets = {view: spool.put(self._payloads(page["issues"], view), size) for view in shared}
+                    entry = {"token": upcoming, "last": upcoming is None, "tickets": tickets}
+                    feed.pages.append(entry)
+                    payload = self._payloads(page["issues"], self.name)
+            yield payload
+            number += 1
+            if entry["last"]:
+                return
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        window = Window.of(stream_slice)
+        jql = window_jql(self.config, window.query_lower, window.query_upper)
+        incomplete: List[Tuple[Mapping[str, Any], "Future[Any]"]] = []
+        for payload in self._pages(jql):
+            for item in payload:
+                if self.name == "issues":
+                    yield self._record(item, stream_slice)
+                elif self.name == "issue_comments":
+                    if not item["complete"]:  # its other comment pages load in the background while the window goes on
+                        incomplete.append((item, self.session.comments_of(item["issueId"], self._comment_loader(item))))
+                        continue
+                    yield from self._children(item, "comments", item["comments"], "updated", window, stream_slice)
+                else:
+                    yield from self._children(item, "attachments", item["attachments"], "created", window, stream_slice)
+        for item, future in incomplete:  # same window: the state moves only when the window is done
+            yield from self._children(item, "comments", future.result(), "updated", window, stream_slice)
+        self.windows.window_done(stream_slice)
+
+    def _children(self, item: Mapping[str, Any], kind: str, children: Iterable[Mapping[str, Any]], time_field: str,
+                  window: Window, stream_slice: StreamSlice) -> Iterable[Record]:
+        """An issue's comments or attachments newer than the read's lower bound; then the issue counts as handled."""
+        for child in children:
+            if window.sync_lower <= 0 or (jira_ms(child.get(time_field)) or 0) >= window.sync_lower:
+                yield self._record({**child, "issueId": item["issueId"], "issueKey": item["issueKey"]}, stream_slice)
+        self.windows.visited(item.get("updated"), stream_slice)
+
+    def _comment_loader(self, item: Mapping[str, Any]) -> Any:
+        return lambda: list(self._all_comments(item["issueId"], item["comments"]))
+
+    def _all_comments(self, issue_id: str, embedded: List[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        """The embedded page, then the per-issue comment pages from where it stopped — only for an issue whose
+        embedded page is incomplete. Jira caps the page size whatever we ask: the next offset is startAt + what came."""
+        requester = self.get_requester or self.requester
+        seen = set()
+        for comment in embedded:
+            seen.add(str(comment.get("id")))
+            yield comment
+        start = len(embedded)
+        progress = PageProgress(f"GET issue/{issue_id}/comment")
+        while True:
+            page = send_json(requester, f"issue/{issue_id}/comment", params={"startAt": start, "maxResults": COMMENT_PAGE, "orderBy": "created"}, expect="comments")
+            comments = page["comments"]
+            new = 0
+            for comment in comments:
+                if str(comment.get("id")) not in seen:  # a comment added meanwhile can shift the pages by one
+                    seen.add(str(comment.get("id")))
+                    new += 1
+                    yield comment
+            if comments and not new:  # a whole page of comments already read: the server ignores startAt
+                progress.stalled(f"Jira answered startAt={start} with comments already read")
+            start += len(comments)
+            total = page.get("total")
+            if not comments or (total is not None and start >= total) or page.get("isLast") is True:
+                return

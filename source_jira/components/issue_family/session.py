@@ -1,0 +1,204 @@
+"""The sync session of the issue family: what its streams share during one read. Python because streams of the CDK
+share nothing; here the selected search views share each `search/jql` page (fetched once), the id indexes that
+windows are cut from, the custom field names, a few prefetch threads and a memory-bounded hand-off (the spool).
+
+Lifecycle: `SessionHolder` belongs to one source object. `SourceJira.read` opens a session for the catalog's streams
+and closes it when the read ends (threads stopped, spooled files deleted); opening a second while one is live is an
+error. The issue-family components are bound to the holder when the CDK builds their stream
+(`source_jira/cdk_adapter.py`) and ask it for the live session when they read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+
+import orjson
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_jira.components.http import send_json
+from source_jira.components.issue_family.index import IssueIndex
+from source_jira.components.issue_family.jql import window_jql
+
+SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments")  # streams that read the same search pages
+BACKGROUND_THREADS = 6  # prefetch threads of a session, on top of the CDK's workers
+COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
+CHANGELOG_PAGES_AT_ONCE = 2  # bulkfetch pages fetched and held at a time (see changelogs.py)
+SPOOL_MEMORY = 16 * 1024 * 1024
+
+
+class Spool:
+    """Hand-off of compact per-view payloads between streams: kept as they are (parsed objects, no copy) up to a
+    budget, then on disk, so a sync of a whole site never holds the site's comments in memory when one stream runs
+    far ahead of another. An entry is charged the byte size of the response it came from (an upper bound of its own
+    JSON size; Python objects take a few times their JSON size, hence a budget well under the memory target)."""
+
+    def __init__(self, memory_budget: int = SPOOL_MEMORY) -> None:
+        self._budget = memory_budget
+        self._in_memory = 0
+        self._lock = threading.Lock()
+        self._dir: Optional[tempfile.TemporaryDirectory] = None
+        self._seq = 0
+
+    def put(self, payload: Any, charge: int) -> Tuple[str, Any, int]:
+        charge = max(1, int(charge))
+        with self._lock:
+            if self._in_memory + charge <= self._budget:
+                self._in_memory += charge
+                return ("mem", payload, charge)
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="source-jira-spool-")
+            self._seq += 1
+            path = os.path.join(self._dir.name, f"{self._seq}.json")
+        with open(path, "wb") as handle:
+            handle.write(orjson.dumps(payload))
+        return ("disk", path, 0)
+
+    def take(self, ticket: Tuple[str, Any, int]) -> Any:
+        kind, value, charge = ticket
+        if kind == "mem":
+            with self._lock:
+                self._in_memory -= charge
+            return value
+        with open(value, "rb") as handle:
+            data = handle.read()
+        os.unlink(value)
+        return orjson.loads(data)
+
+    def close(self) -> None:
+        with self._lock:
+            directory, self._dir = self._dir, None
+        if directory is not None:
+            directory.cleanup()
+
+
+class SharedPages:
+    """The pages of one window's search, fetched once and handed to every selected search view (single flight).
+    Each entry: {"token": the next page's token, "last": bool, "tickets": {view: spool ticket}}."""
+
+    def __init__(self, jql: str) -> None:
+        self.jql = jql
+        self.lock = threading.Lock()
+        self.pages: List[Dict[str, Any]] = []
+
+
+class SyncSession:
+    """What the issue-family streams of one read share. Thread-safe: windows of all streams run on the CDK's
+    workers at once."""
+
+    def __init__(self, selected: Iterable[str]) -> None:
+        self.selected: Set[str] = set(selected)
+        self.spool = Spool()
+        self.changelog_slots = threading.BoundedSemaphore(CHANGELOG_PAGES_AT_ONCE)
+        self._lock = threading.Lock()
+        self._indexes: Dict[Tuple[str, bool], IssueIndex] = {}
+        self._shared: Dict[str, SharedPages] = {}
+        self._fields: Optional[Dict[str, Mapping[str, Any]]] = None
+        self._fields_lock = threading.Lock()
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._comment_loads: Dict[str, "Future[Any]"] = {}
+        self._closed = False
+
+    # --- background requests -------------------------------------------------------------------------------------
+    def background(self, function: Callable[..., Any], *args: Any) -> "Future[Any]":
+        """Run a request off the partition's thread so that it overlaps the window's page chain. The partition that
+        needs the result waits for it and re-raises its error, so a failure fails that partition."""
+        with self._lock:
+            if self._closed:
+                raise AirbyteTracedException(message="The issue family's sync session is closed.", failure_type=FailureType.system_error)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="jira-prefetch")
+            return self._pool.submit(function, *args)
+
+    def prefetch_comments(self, issue_id: str, load: Callable[[], Any]) -> None:
+        """Start loading the rest of an incomplete issue's comments as soon as its search page is here. At most
+        COMMENT_PREFETCH lists wait for their reader; beyond that they load when asked (`comments_of`)."""
+        with self._lock:
+            if issue_id in self._comment_loads or len(self._comment_loads) >= COMMENT_PREFETCH:
+                return
+        future = self.background(load)
+        with self._lock:
+            self._comment_loads.setdefault(issue_id, future)
+
+    def comments_of(self, issue_id: str, load: Callable[[], Any]) -> "Future[Any]":
+        """The comment list started by `prefetch_comments` (taken: each is read once), else started now."""
+        with self._lock:
+            future = self._comment_loads.pop(issue_id, None)
+        return future if future is not None else self.background(load)
+
+    # --- shared reads ------------------------------------------------------------------------------------------
+    def consumers(self, fetching_view: str) -> Set[str]:
+        """The other search views that will ask for the same pages in this read."""
+        return {view for view in SEARCH_VIEWS if view in self.selected and view != fetching_view}
+
+    def index(self, requester: HttpRequester, config: Mapping[str, Any], lower: int, upper: Optional[int],
+              with_times: bool = False) -> IssueIndex:
+        key = (window_jql(config, lower, upper), with_times)
+        with self._lock:
+            index = self._indexes.get(key)
+            if index is None:
+                index = self._indexes[key] = IssueIndex(key[0], with_times)
+        index.load(requester)
+        return index
+
+    def shared_pages(self, jql: str) -> SharedPages:
+        with self._lock:
+            pages = self._shared.get(jql)
+            if pages is None:
+                pages = self._shared[jql] = SharedPages(jql)
+            return pages
+
+    def field_names(self, requester: HttpRequester) -> Dict[str, Mapping[str, Any]]:
+        """`GET /field` once per read: custom field names by id."""
+        with self._fields_lock:
+            if self._fields is None:
+                fields = send_json(requester, "field", expect_list=True)
+                self._fields = {f["id"]: f for f in fields if isinstance(f, Mapping) and f.get("id")}
+            return self._fields
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+            self._comment_loads.clear()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.spool.close()
+
+
+class SessionHolder:
+    """Owned by one source object: the issue family's session of the read in progress, if any."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: Optional[SyncSession] = None
+
+    @contextlib.contextmanager
+    def open(self, selected: Iterable[str]) -> Iterator[SyncSession]:
+        session = SyncSession(selected)
+        with self._lock:
+            if self._live is not None:
+                raise RuntimeError("An issue-family sync session is already open on this source: one read at a time.")
+            self._live = session
+        try:
+            yield session
+        finally:
+            with self._lock:
+                self._live = None
+            session.close()
+
+    def current(self) -> SyncSession:
+        with self._lock:
+            session = self._live
+        if session is None:
+            raise AirbyteTracedException(
+                message="The issue-family streams were read outside a sync session (SourceJira.read opens it).",
+                failure_type=FailureType.system_error,
+            )
+        return session
