@@ -285,7 +285,7 @@ class Renderer:
         lc = Lcg(self.site.seed, items, 13)
         out = []
         for _ in range(1 + (1 if lc.chance(0.25) else 0)):
-            kind = lc.below(9)
+            kind = lc.below(11)
             if kind <= 2:
                 sts = it.project.statuses
                 a, b = lc.choice(sts), lc.choice(sts)
@@ -305,14 +305,30 @@ class Renderer:
             elif kind == 5:
                 out.append({"field": "Story Points", "fieldtype": "custom", "fieldId": "customfield_10016",
                             "from": None, "fromString": None, "to": None, "toString": str(lc.choice((1, 2, 3, 5, 8)))})
-            elif kind == 6:
-                lab = lc.choice(C.LABELS)
+            elif kind == 6:  # labels: Jira writes the whole list before and after, space-separated
+                before = sorted({lc.choice(C.LABELS) for _ in range(lc.below(3))})
+                after = sorted((set(before) - ({before[0]} if before and lc.chance(0.5) else set())) | {lc.choice(C.LABELS)})
                 out.append({"field": "labels", "fieldtype": "jira", "fieldId": "labels", "from": None,
-                            "fromString": "", "to": None, "toString": lab})
-            elif kind == 7 and it.sprints:
-                s = self.site.sprint_by_id[it.sprints[0]]
+                            "fromString": " ".join(before), "to": None, "toString": " ".join(after)})
+            elif kind == 7 and it.sprints:  # Sprint: the ids and names before and after, comma-separated
+                names = [self.site.sprint_by_id[sid] for sid in it.sprints[:2]]
+                before, after = names[:-1], names
                 out.append({"field": "Sprint", "fieldtype": "custom", "fieldId": "customfield_10020",
-                            "from": "", "fromString": "", "to": str(s.id), "toString": s.name})
+                            "from": ", ".join(str(x.id) for x in before), "fromString": ", ".join(x.name for x in before),
+                            "to": ", ".join(str(x.id) for x in after), "toString": ", ".join(x.name for x in after)})
+            elif kind == 8 and it.project.components:  # components: one item per value added or removed
+                comp = lc.choice(it.project.components)
+                if lc.chance(0.5):
+                    out.append({"field": "Component", "fieldtype": "jira", "fieldId": "components", "from": None,
+                                "fromString": None, "to": comp.id, "toString": comp.name})
+                else:
+                    out.append({"field": "Component", "fieldtype": "jira", "fieldId": "components", "from": comp.id,
+                                "fromString": comp.name, "to": None, "toString": None})
+            elif kind == 9:  # a multi-checkbox custom field: the option lists before and after
+                before = "[Impediment]" if lc.chance(0.5) else ""
+                after = "" if before else "[Impediment]"
+                out.append({"field": "Flagged", "fieldtype": "custom", "fieldId": "customfield_10021",
+                            "from": None, "fromString": before or None, "to": None, "toString": after or None})
             else:
                 out.append({"field": "description", "fieldtype": "jira", "fieldId": "description",
                             "from": None, "fromString": lc.words(3, 10), "to": None, "toString": lc.words(3, 12)})

@@ -229,7 +229,7 @@ PROPERTY_KEYS = ["support.ticket", "myapp.sync-state", "com.acme.risk", "dev.rev
 # Ground-truth streams whose content changes when issues are deleted (their PKs vanish with the
 # issue): every issue-derived stream plus the agile membership streams and epics.
 DEPENDS_ON_DELETED = frozenset({
-    "issues", "issue_ids", "issue_changelogs", "issue_comments", "issue_worklogs",
+    "issues", "issue_ids", "issue_changelogs", "issue_field_history", "issue_comments", "issue_worklogs",
     "issue_attachments", "issue_watchers", "issue_votes", "issue_remote_links",
     "issue_properties", "issue_transitions", "sprint_issues", "board_issues", "epics",
 })
@@ -238,6 +238,7 @@ PROJECT_FILTERED = frozenset(DEPENDS_ON_DELETED - {"epics"})
 
 STREAM_PKS: dict[str, list[str]] = {
     "issues": ["id"], "issue_ids": ["id"], "issue_changelogs": ["id"], "issue_comments": ["id"],
+    "issue_field_history": ["changelogId", "itemIndex"],
     "issue_worklogs": ["id"], "issue_worklogs_deleted": ["worklogId"], "issue_attachments": ["id"], "issue_watchers": ["issueId", "accountId"],
     "issue_votes": ["issueId", "accountId"], "issue_remote_links": ["id"],
     "issue_properties": ["issueId", "key"], "issue_transitions": ["issueId", "id"],
@@ -1318,6 +1319,12 @@ class Site:
 
     def _gt_issue_changelogs(self, issues):
         return ((str(h[0]),) for it in issues for h in it.histories)
+
+    def _gt_issue_field_history(self, issues):
+        from integration_tests.fake_jira.render import Renderer  # the items are rendered from the seed
+
+        render = Renderer(self)
+        return ((str(h[0]), i) for it in issues for h in it.histories for i, _ in enumerate(render.history_items(it, h)))
 
     def _gt_issue_comments(self, issues):
         return ((str(c[0]),) for it in issues for c in it.comments)

@@ -1,22 +1,31 @@
-"""`issue_changelogs`: full histories through `POST changelog/bulkfetch`, up to 1,000 issue ids a call (the ids of
-the window, from the session's id index). Python because the manifest cannot batch a window's ids into a POST body;
-`expand=changelog` on the search would carry only the 40 newest entries."""
+"""`issue_changelogs` and `issue_field_history`: two views of the same `POST changelog/bulkfetch` pages, up to 1,000
+issue ids a call (the ids of the window, from the session's id index). Python because the manifest cannot batch a
+window's ids into a POST body (`expand=changelog` on the search carries only the 40 newest entries), and because both
+streams read each page once: whichever asks first fetches it and spools the other's part.
+
+* `issue_changelogs`: each history entry as Jira gives it, plus `issueId`;
+* `issue_field_history`: one row per changed field (`records.field_history_rows`), with the issue's key and project
+  (the project from one `project/search` listing per read) and custom fields under their names (the `/field` list
+  the `issues` stream reads too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_jira.components.http import token_pages
+from source_jira.components.http import next_token, sized_json, token_pages
 from source_jira.components.issue_family.jql import jira_ms
+from source_jira.components.issue_family.records import custom_name_counts, field_history_rows
 from source_jira.components.issue_family.retriever import WindowedRetriever
+from source_jira.components.issue_family.session import CHANGELOG_VIEWS
 from source_jira.components.issue_family.windows import Window
 
 BULKFETCH_PATH = "changelog/bulkfetch"
 BULKFETCH_IDS = 1000  # Jira's cap of issue ids per call
 BULKFETCH_ENTRIES = 10000  # Jira's cap of history entries per page
+HISTORY = "issue_field_history"
 
 
 @dataclass
@@ -26,25 +35,63 @@ class ChangelogRetriever(WindowedRetriever):
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         window = Window.of(stream_slice)
-        entries = self._window_ids(window)
+        index = self.session.index(self.requester, self.config, window.index_lower, window.index_upper)
+        stop = len(index.ids) if window.stop is None else window.stop
+        ids, keys = index.ids[window.first:stop], index.keys[window.first:stop]
         size = max(1, min(BULKFETCH_IDS, int(self.batch_size or BULKFETCH_IDS)))
-        for offset in range(0, len(entries), size):
-            body = {"issueIdsOrKeys": [issue_id for _, issue_id in entries[offset: offset + size]], "maxResults": BULKFETCH_ENTRIES}
-            pages = token_pages(self.requester, BULKFETCH_PATH, body, "issueChangeLogs", f"POST {BULKFETCH_PATH}")
+        for offset in range(0, len(ids), size):
+            batch = ids[offset: offset + size]
+            parts = self._parts(window, offset, batch, dict(zip(batch, keys[offset: offset + size])))
             while True:
                 # A bulkfetch page is the biggest thing a sync holds (1,000 issues' histories: several MB of JSON, a
                 # few times that as objects), and it is held until the main thread has written its records: only
-                # CHANGELOG_PAGES_AT_ONCE (session.py) are fetched and held at a time, and each is let go entry by entry.
+                # CHANGELOG_PAGES_AT_ONCE (session.py) are fetched and held at a time.
                 with self.session.changelog_slots:
-                    page = next(pages, None)
-                    if page is None:
+                    records = next(parts, None)
+                    if records is None:
                         break
-                    logs = list(reversed(page.pop("issueChangeLogs", None) or []))
-                    del page
-                    while logs:
-                        entry = logs.pop()
-                        issue_id = str(entry.get("issueId"))
-                        for history in entry.get("changeHistories") or []:
-                            if window.sync_lower <= 0 or (jira_ms(history.get("created")) or 0) >= window.sync_lower:
-                                yield self._record({**history, "issueId": issue_id}, stream_slice)
+                    records.reverse()
+                    while records:  # let go of each record once written
+                        yield self._record(records.pop(), stream_slice)
         self.windows.window_done(stream_slice, covered=True)
+
+    def _parts(self, window: Window, offset: int, batch: List[str], key_of: Mapping[str, Optional[str]]) -> Iterator[List[Dict[str, Any]]]:
+        """This view's records of each bulkfetch page of one batch, the pages shared with the other changelog view."""
+        body = {"issueIdsOrKeys": batch, "maxResults": BULKFETCH_ENTRIES}
+        where = f"POST {BULKFETCH_PATH}"
+
+        def part(page: Mapping[str, Any], view: str) -> List[Dict[str, Any]]:
+            return self._view_records(page, view, window, key_of)
+
+        others = self.session.consumers(CHANGELOG_VIEWS, self.name)
+        if not others:
+            for page in token_pages(self.requester, BULKFETCH_PATH, body, "issueChangeLogs", where):
+                yield part(page, self.name)
+            return
+
+        def fetch(token: Optional[str]) -> Tuple[Any, int, Optional[str]]:
+            page, size = sized_json(self.requester, BULKFETCH_PATH, body | ({"nextPageToken": token} if token else {}), expect="issueChangeLogs")
+            return page, size, next_token(page)
+
+        key = ("bulkfetch", window.index_lower, window.index_upper, window.first, offset)
+        yield from self.session.read_shared(key, self.name, others, fetch, part, where)
+
+    def _view_records(self, page: Mapping[str, Any], view: str, window: Window, key_of: Mapping[str, Optional[str]]) -> List[Dict[str, Any]]:
+        requester = self.get_requester or self.requester
+        if view == HISTORY:
+            fields_by_id = self.session.field_names(requester)
+            counts = custom_name_counts(fields_by_id)
+            projects = self.session.projects_by_key(requester)
+        records: List[Dict[str, Any]] = []
+        for entry in page.get("issueChangeLogs") or []:
+            issue_id = str(entry.get("issueId"))
+            for history in entry.get("changeHistories") or []:
+                if window.sync_lower > 0 and (jira_ms(history.get("created")) or 0) < window.sync_lower:
+                    continue
+                if view != HISTORY:
+                    records.append({**history, "issueId": issue_id})
+                    continue
+                issue_key = key_of.get(issue_id)
+                project = projects.get(issue_key.rsplit("-", 1)[0]) if issue_key else None
+                records.extend(field_history_rows(history, issue_id, issue_key, project or {}, fields_by_id, counts))
+        return records

@@ -1,8 +1,8 @@
 """The id index a read's windows are cut from. Python because windows of ~N issues need the issues' positions in
 `updated` order, which only a scan of the search can tell.
 
-An index holds the ids of every issue in a JQL range, in `updated` order, from id-only pages of 5,000 (Jira returns
-5,000 only when nothing but id/key is asked: about 0.02 requests per 100 issues). Windows of about N issues are cut
+An index holds the ids (and keys) of every issue in a JQL range, in `updated` order, from id-only pages of 5,000
+(Jira returns 5,000 only when nothing but id/key is asked: about 0.02 requests per 100 issues). Windows of about N issues are cut
 at positions N, 2N, ...; only the cut issues' `updated` is then fetched (100 per request) and floored to the minute.
 `with_times` (per-issue streams) asks `updated` for every issue instead (100 per page), to carry it on records."""
 
@@ -29,6 +29,7 @@ class IssueIndex:
         self.loaded = False
         self.ids: List[str] = []
         self.times: List[int] = []
+        self.keys: List[Optional[str]] = []  # issue keys by position (not with_times)
         self._windows: Dict[int, List[Tuple[int, int]]] = {}
         self._cut_times: Dict[int, Optional[int]] = {}  # position -> `updated` (None: deleted since the scan)
 
@@ -36,12 +37,14 @@ class IssueIndex:
         with self._lock:
             if self.loaded:
                 return
-            body = {"jql": self.jql, "fields": ["updated"] if self.with_times else ["id"], "maxResults": ID_PAGE}
+            body = {"jql": self.jql, "fields": ["updated"] if self.with_times else ["id", "key"], "maxResults": ID_PAGE}
             for page in token_pages(requester, SEARCH_PATH, body, "issues", f"POST {SEARCH_PATH} (issue id scan)"):
                 for issue in page["issues"]:
                     self.ids.append(str(issue["id"]))
                     if self.with_times:
                         self.times.append(jira_ms((issue.get("fields") or {}).get("updated")) or 0)
+                    else:
+                        self.keys.append(issue.get("key"))
             self.loaded = True
 
     def cuts(self, requester: HttpRequester, lower: int, window_size: int) -> List[Tuple[int, int]]:

@@ -4,11 +4,14 @@ site's `/field` list (read once per sync) and each page is cut into the compact 
 * `issues`: Jira's issue as it is, plus top-level `created`, `updated`, `projectId`, `projectKey` and `custom_fields`
   (custom fields under their names, options resolved: `{"Story Points": 5, "Team": "Platform"}`);
 * `issue_comments`: the embedded comment page of each issue, and whether it is complete (`total` <= what came);
-* `issue_attachments`: the embedded attachment metadata of each issue."""
+* `issue_attachments`: the embedded attachment metadata of each issue.
+And the rows `issue_field_history` makes of a changelog entry (one per changed field, multi-value changes split
+into the values added and removed)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping
+import re
+from typing import Any, Dict, List, Mapping, Optional
 
 
 def issue_record(issue: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
@@ -23,22 +26,26 @@ def issue_record(issue: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[st
     return record
 
 
-def readable_custom_fields(fields: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
-    """Custom fields under their human names, options resolved to their values (`{"Story Points": 5}`)."""
-    out: Dict[str, Any] = {}
-    names: Dict[str, int] = {}
+def custom_field_name(field_id: str, fields_by_id: Mapping[str, Mapping[str, Any]], counts: Mapping[str, int]) -> str:
+    """A custom field's human name; `name (customfield_N)` when several custom fields share the name."""
+    name = (fields_by_id.get(field_id) or {}).get("name") or field_id
+    return f"{name} ({field_id})" if counts.get(name, 0) > 1 else name
+
+
+def custom_name_counts(fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
     for meta in fields_by_id.values():
         if meta.get("custom"):
-            names[meta.get("name") or meta["id"]] = names.get(meta.get("name") or meta["id"], 0) + 1
-    for field_id, value in fields.items():
-        if not field_id.startswith("customfield_"):
-            continue
-        meta = fields_by_id.get(field_id)
-        name = (meta or {}).get("name") or field_id
-        if names.get(name, 0) > 1:
-            name = f"{name} ({field_id})"
-        out[name] = readable_value(value)
-    return out
+            name = meta.get("name") or meta["id"]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def readable_custom_fields(fields: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    """Custom fields under their human names, options resolved to their values (`{"Story Points": 5}`)."""
+    counts = custom_name_counts(fields_by_id)
+    return {custom_field_name(field_id, fields_by_id, counts): readable_value(value)
+            for field_id, value in fields.items() if field_id.startswith("customfield_")}
 
 
 def readable_value(value: Any) -> Any:
@@ -76,3 +83,72 @@ def attachment_payload(issue: Mapping[str, Any]) -> Dict[str, Any]:
     fields = issue.get("fields") or {}
     return {"issueId": str(issue["id"]), "issueKey": issue.get("key"), "updated": fields.get("updated"),
             "attachments": fields.get("attachment") or []}
+
+
+# Multi-value fields whose changelog items each add or remove ONE value (`from`/`to` is that value's id).
+ONE_VALUE_PER_ITEM = frozenset({"components", "fixVersions", "versions", "Component", "Fix Version", "Version"})
+_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+
+
+def rfc3339(value: Any) -> Optional[str]:
+    """Jira's `2024-07-13T11:20:22.273-0700` as RFC 3339 (`...-07:00`); other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    return _OFFSET.sub(r"\1:\2", value) if "T" in value else value
+
+
+def split_values(field_id: str, text: Any) -> List[str]:
+    """The values of a multi-value field as a changelog item writes them: labels space-separated, other lists
+    comma-separated (optionally in brackets)."""
+    if text is None:
+        return []
+    text = str(text).strip()
+    if field_id == "labels":
+        return text.split()
+    text = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def added_removed(item: Mapping[str, Any], field_id: str, multi_value: bool) -> "tuple[Optional[List[str]], Optional[List[str]]]":
+    """The values that entered and left a multi-value field in one changelog item (None for single-value fields)."""
+    if field_id in ONE_VALUE_PER_ITEM or item.get("field") in ONE_VALUE_PER_ITEM:
+        added = [str(item["toString"])] if item.get("to") not in (None, "") or item.get("toString") else []
+        removed = [str(item["fromString"])] if item.get("from") not in (None, "") or item.get("fromString") else []
+        return added, removed
+    if not multi_value:
+        return None, None
+    before, after = split_values(field_id, item.get("fromString")), split_values(field_id, item.get("toString"))
+    return [v for v in after if v not in before], [v for v in before if v not in after]
+
+
+def field_history_rows(history: Mapping[str, Any], issue_id: str, issue_key: Optional[str], project: Mapping[str, Any],
+                       fields_by_id: Mapping[str, Mapping[str, Any]], counts: Mapping[str, int]) -> List[Dict[str, Any]]:
+    """One row per item of a changelog entry: what changed, from what to what, when and by whom."""
+    author = history.get("author") or {}
+    rows = []
+    for position, item in enumerate(history.get("items") or []):
+        field_id = str(item.get("fieldId") or item.get("field") or "")
+        meta = fields_by_id.get(field_id) or {}
+        name = custom_field_name(field_id, fields_by_id, counts) if field_id.startswith("customfield_") and meta else item.get("field")
+        multi = (meta.get("schema") or {}).get("type") == "array" or field_id == "labels"
+        added, removed = added_removed(item, field_id, multi)
+        rows.append({
+            "changelogId": str(history.get("id")),
+            "itemIndex": position,
+            "issueId": issue_id,
+            "issueKey": issue_key,
+            "projectId": project.get("id"),
+            "projectKey": project.get("key"),
+            "created": rfc3339(history.get("created")),
+            "authorAccountId": author.get("accountId") or author.get("key"),
+            "fieldId": field_id or None,
+            "field": name,
+            "fieldtype": item.get("fieldtype"),
+            "from": item.get("from"),
+            "fromString": item.get("fromString"),
+            "to": item.get("to"),
+            "toString": item.get("toString"),
+            "added": added,
+            "removed": removed,
+        })
+    return rows

@@ -16,6 +16,7 @@ from source_jira.components.issue_family.index import ISSUE_PAGE, SEARCH_PATH
 from source_jira.components.issue_family.jql import jira_ms, window_jql
 from source_jira.components.issue_family.records import attachment_payload, comment_payload, issue_record
 from source_jira.components.issue_family.retriever import WindowedRetriever
+from source_jira.components.issue_family.session import SEARCH_VIEWS
 from source_jira.components.issue_family.windows import Window
 from source_jira.components.pagination import PageProgress
 
@@ -54,38 +55,18 @@ class IssueSearchRetriever(WindowedRetriever):
 
     def _pages(self, jql: str) -> Iterator[Any]:
         """This view's payload of each page of the window, fetching a page only if no other view has."""
-        shared = self.session.consumers(self.name)
-        if not shared:
+        others = self.session.consumers(SEARCH_VIEWS, self.name)
+        if not others:
             for page in token_pages(self.requester, SEARCH_PATH, self._search_body(jql), "issues", f"POST {SEARCH_PATH}"):
                 yield self._payloads(page["issues"], self.name)
             return
-        feed = self.session.shared_pages(jql)
-        spool = self.session.spool
-        progress = PageProgress(f"POST {SEARCH_PATH}")
-        number = 0
-        while True:
-            with feed.lock:
-                previous = feed.pages[number - 1]["token"] if number else None
-                body = self._search_body(jql) | ({"nextPageToken": previous} if previous else {})
-                if number < len(feed.pages):
-                    entry = feed.pages[number]
-                    ticket = entry["tickets"].pop(self.name, None)
-                    payload = spool.take(ticket) if ticket is not None else None
-                    if payload is None:  # this view's part was not kept (e.g. a view the catalog did not announce)
-                        payload = self._payloads(send_json(self.requester, SEARCH_PATH, body, expect="issues")["issues"], self.name)
-                else:
-                    page, size = sized_json(self.requester, SEARCH_PATH, body, expect="issues")
-                    upcoming = next_token(page)
-                    if upcoming is not None and (upcoming == previous or any(p["token"] == upcoming for p in feed.pages)):
-                        progress.stalled(f"Jira sent the page token {upcoming[:60]!r} a second time")
-                    tickets = {view: spool.put(self._payloads(page["issues"], view), size) for view in shared}
-                    entry = {"token": upcoming, "last": upcoming is None, "tickets": tickets}
-                    feed.pages.append(entry)
-                    payload = self._payloads(page["issues"], self.name)
-            yield payload
-            number += 1
-            if entry["last"]:
-                return
+
+        def fetch(token: Optional[str]) -> Tuple[Any, int, Optional[str]]:
+            page, size = sized_json(self.requester, SEARCH_PATH, self._search_body(jql) | ({"nextPageToken": token} if token else {}), expect="issues")
+            return page, size, next_token(page)
+
+        yield from self.session.read_shared(("search", jql), self.name, others, fetch,
+                                            lambda page, view: self._payloads(page["issues"], view), f"POST {SEARCH_PATH}")
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         window = Window.of(stream_slice)

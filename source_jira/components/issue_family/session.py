@@ -1,6 +1,7 @@
 """The sync session of the issue family: what its streams share during one read. Python because streams of the CDK
 share nothing; here the selected search views share each `search/jql` page (fetched once), the id indexes that
-windows are cut from, the custom field names, a few prefetch threads and a memory-bounded hand-off (the spool).
+windows are cut from, the custom field names, a few prefetch threads and a memory-bounded hand-off (the spool);
+`issue_changelogs` and `issue_field_history` share each `changelog/bulkfetch` page the same way.
 
 Lifecycle: `SessionHolder` belongs to one source object. `SourceJira.read` opens a session for the catalog's streams
 and closes it when the read ends (threads stopped, spooled files deleted); opening a second while one is live is an
@@ -25,12 +26,15 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_jira.components.http import send_json
 from source_jira.components.issue_family.index import IssueIndex
 from source_jira.components.issue_family.jql import window_jql
+from source_jira.components.pagination import PageProgress
 
 SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments")  # streams that read the same search pages
+CHANGELOG_VIEWS = ("issue_changelogs", "issue_field_history")  # streams that read the same bulkfetch pages
 BACKGROUND_THREADS = 6  # prefetch threads of a session, on top of the CDK's workers
 COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
 CHANGELOG_PAGES_AT_ONCE = 2  # bulkfetch pages fetched and held at a time (see changelogs.py)
 SPOOL_MEMORY = 16 * 1024 * 1024
+PROJECT_PAGE = 50
 
 
 class Spool:
@@ -79,13 +83,18 @@ class Spool:
 
 
 class SharedPages:
-    """The pages of one window's search, fetched once and handed to every selected search view (single flight).
-    Each entry: {"token": the next page's token, "last": bool, "tickets": {view: spool ticket}}."""
+    """The pages of one chain (a window's search, a batch's bulkfetch), fetched once and handed to every view that
+    reads it (single flight). Each entry: {"token": the next page's token, "last": bool, "tickets": {view: ticket}}."""
 
-    def __init__(self, jql: str) -> None:
-        self.jql = jql
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.pages: List[Dict[str, Any]] = []
+
+
+# fetch(previous token) -> (the page, its size in bytes, the next page's token or None)
+Fetch = Callable[[Optional[str]], Tuple[Any, int, Optional[str]]]
+# part(page, view) -> what `view` keeps of the page
+Part = Callable[[Any, str], Any]
 
 
 class SyncSession:
@@ -98,8 +107,9 @@ class SyncSession:
         self.changelog_slots = threading.BoundedSemaphore(CHANGELOG_PAGES_AT_ONCE)
         self._lock = threading.Lock()
         self._indexes: Dict[Tuple[str, bool], IssueIndex] = {}
-        self._shared: Dict[str, SharedPages] = {}
+        self._shared: Dict[Any, SharedPages] = {}
         self._fields: Optional[Dict[str, Mapping[str, Any]]] = None
+        self._projects: Optional[Dict[str, Mapping[str, Any]]] = None
         self._fields_lock = threading.Lock()
         self._pool: Optional[ThreadPoolExecutor] = None
         self._comment_loads: Dict[str, "Future[Any]"] = {}
@@ -133,9 +143,42 @@ class SyncSession:
         return future if future is not None else self.background(load)
 
     # --- shared reads ------------------------------------------------------------------------------------------
-    def consumers(self, fetching_view: str) -> Set[str]:
-        """The other search views that will ask for the same pages in this read."""
-        return {view for view in SEARCH_VIEWS if view in self.selected and view != fetching_view}
+    def consumers(self, views: Iterable[str], fetching_view: str) -> Set[str]:
+        """The other views of `views` that will ask for the same pages in this read."""
+        return {view for view in views if view in self.selected and view != fetching_view}
+
+    def read_shared(self, key: Any, view: str, others: Set[str], fetch: Fetch, part: Part, where: str) -> Iterator[Any]:
+        """`view`'s part of each page of the chain `key`, the chain fetched once for `view` and `others`: whichever
+        view asks for a page first fetches it and spools the others' parts (a page whose part was not kept is
+        fetched again). A token seen twice in the chain fails loudly."""
+        with self._lock:
+            chain = self._shared.get(key)
+            if chain is None:
+                chain = self._shared[key] = SharedPages()
+        progress = PageProgress(where)
+        number = 0
+        while True:
+            with chain.lock:
+                previous = chain.pages[number - 1]["token"] if number else None
+                if number < len(chain.pages):
+                    entry = chain.pages[number]
+                    ticket = entry["tickets"].pop(view, None)
+                    payload = self.spool.take(ticket) if ticket is not None else None
+                    if payload is None:  # this view's part was not kept (e.g. a view the catalog did not announce)
+                        payload = part(fetch(previous)[0], view)
+                else:
+                    page, size, upcoming = fetch(previous)
+                    if upcoming is not None and (upcoming == previous or any(p["token"] == upcoming for p in chain.pages)):
+                        progress.stalled(f"Jira sent the page token {upcoming[:60]!r} a second time")
+                    tickets = {other: self.spool.put(part(page, other), size) for other in others}
+                    entry = {"token": upcoming, "last": upcoming is None, "tickets": tickets}
+                    chain.pages.append(entry)
+                    payload = part(page, view)
+                    del page
+            yield payload
+            number += 1
+            if entry["last"]:
+                return
 
     def index(self, requester: HttpRequester, config: Mapping[str, Any], lower: int, upper: Optional[int],
               with_times: bool = False) -> IssueIndex:
@@ -147,13 +190,6 @@ class SyncSession:
         index.load(requester)
         return index
 
-    def shared_pages(self, jql: str) -> SharedPages:
-        with self._lock:
-            pages = self._shared.get(jql)
-            if pages is None:
-                pages = self._shared[jql] = SharedPages(jql)
-            return pages
-
     def field_names(self, requester: HttpRequester) -> Dict[str, Mapping[str, Any]]:
         """`GET /field` once per read: custom field names by id."""
         with self._fields_lock:
@@ -161,6 +197,25 @@ class SyncSession:
                 fields = send_json(requester, "field", expect_list=True)
                 self._fields = {f["id"]: f for f in fields if isinstance(f, Mapping) and f.get("id")}
             return self._fields
+
+    def projects_by_key(self, requester: HttpRequester) -> Dict[str, Mapping[str, Any]]:
+        """`GET project/search` once per read (50 a page): `{key: {"id", "key"}}` of every project the account sees,
+        for rows that name their issue's project (the changelog answer gives the issue id only)."""
+        with self._fields_lock:
+            if self._projects is None:
+                projects: Dict[str, Mapping[str, Any]] = {}
+                progress = PageProgress("GET project/search")
+                start = 0
+                while True:
+                    page = send_json(requester, "project/search", params={"startAt": start, "maxResults": PROJECT_PAGE}, expect="values")
+                    for project in page["values"]:
+                        projects[str(project.get("key"))] = {"id": str(project.get("id")), "key": project.get("key")}
+                    start += len(page["values"])
+                    if page.get("isLast", True) or not page["values"]:
+                        break
+                    progress.advance(start)
+                self._projects = projects
+            return self._projects
 
     def close(self) -> None:
         with self._lock:
