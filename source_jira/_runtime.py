@@ -1,11 +1,10 @@
 """Process set-up done before airbyte_cdk is imported (imported first by `source_jira/__init__.py`). Python because it
 is about the interpreter and the C allocator, not about the manifest.
 
-* Start-up: importing `airbyte_cdk.models` builds serpyco-rs serializers for the protocol classes, and serpyco-rs
-  builds a JSON schema for each, reading every field's docstring with `inspect.getsource` + `ast.parse` of the whole
-  module (`attributes_doc`): about 0.5 s of CPU at every start (spec, check, discover, read). Those docstrings only
-  become `description` strings of serpyco's JSON schema, which nothing here asks for; serialization and validation
-  do not read them. So the doc lookup answers "no docs": same serializers, same output.
+* Start-up: importing `airbyte_cdk.models` builds serpyco-rs serializers for the protocol classes, reading every
+  field's docstring: about 0.5 s of CPU at every start (spec, check, discover, read) for JSON-schema descriptions
+  nothing here asks for. `source_jira/serpyco_adapter.py` (the only place with serpyco-rs's private names, checked
+  against its pinned version) has the doc lookup answer "no docs": same serializers, same output.
 * Memory: the sync parses large JSON pages on many worker threads. glibc gives each thread that contends for the
   allocator an arena of its own (up to 8 per core), and freed pages stay mapped in each: peak RSS of a 10,000-issue
   sync of the issue family measured 370 MB with the default, 199 MB with two arenas (and less CPU). So the arena
@@ -17,23 +16,10 @@ from __future__ import annotations
 import os
 import sys
 
+from source_jira import serpyco_adapter
+
 ARENAS = 2
 _M_ARENA_MAX = -8  # glibc's malloc.h
-
-
-def _no_attribute_docs(_cls: object) -> dict:
-    return {}
-
-
-def skip_serializer_docs() -> None:
-    try:
-        import serpyco_rs._describe as describe
-        import serpyco_rs._json_schema._convert as convert
-    except ImportError:  # another serpyco-rs layout: keep its own behaviour
-        return
-    for module in (describe, convert):
-        if hasattr(module, "get_attributes_doc"):
-            module.get_attributes_doc = _no_attribute_docs
 
 
 def cap_malloc_arenas() -> None:
@@ -49,4 +35,4 @@ def cap_malloc_arenas() -> None:
 
 
 cap_malloc_arenas()
-skip_serializer_docs()
+serpyco_adapter.skip_attribute_docs()
