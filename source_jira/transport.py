@@ -3,7 +3,7 @@ connection to link-local or cloud-metadata addresses, and an immediate retry whe
 connection. Python because the CDK's requester can set connect/read timeouts but none of the rest, and these are
 properties of the connection (urllib3/requests), not of any stream.
 
-Mounted on each requester's session by `source_jira.cdk_adapter.harden_requesters` (README, "Errors and retries").
+Mounted on each requester's session by `source_jira.cdk_adapter.mount_transport` (README, "Errors and retries").
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -185,6 +185,24 @@ def _origin(url: str) -> Tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
 
 
+class StreamedResponse(requests.Response):
+    """A response whose body the caller reads (`stream=True`). requests raises the errors of that read (a body cut
+    short: ChunkedEncodingError) without the request; here they carry it, as the errors of `_read_body` do, so a
+    retry line names the endpoint."""
+
+    def iter_content(self, chunk_size: Optional[int] = 1, decode_unicode: bool = False) -> Iterator[Any]:
+        return _naming_request(super().iter_content(chunk_size, decode_unicode), self.request)
+
+
+def _naming_request(chunks: Iterator[Any], request: Optional[requests.PreparedRequest]) -> Iterator[Any]:
+    try:
+        yield from chunks
+    except requests.exceptions.RequestException as exc:
+        if exc.request is None:
+            exc.request = request
+        raise
+
+
 class GuardedAdapter(HTTPAdapter):
     """requests' adapter with the guards of this module."""
 
@@ -211,7 +229,9 @@ class GuardedAdapter(HTTPAdapter):
             raise AddressRefused(guard_message(host, str(exc)), request=request) from None
         if response.is_redirect:
             self._refuse_cross_origin(request, response)
-        if not stream:
+        if stream:  # the caller reads the body: its errors name the request all the same
+            response.__class__ = StreamedResponse
+        else:
             self._read_body(response, started)
         return response
 

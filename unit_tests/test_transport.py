@@ -82,3 +82,46 @@ def test_every_requester_of_every_stream_has_the_transport_parents_included():
     assert len({r.name for r in requesters}) >= 60
     unguarded = sorted({r.name for r in requesters if not isinstance(r._http_client._session.get_adapter("https://x"), transport.GuardedAdapter)})
     assert not unguarded, f"requesters without the transport: {unguarded}"
+
+
+@pytest.fixture
+def cut_body_server():
+    """A local HTTP server whose answers promise 100 bytes, send 10 and close the connection."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(5)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"issues\":")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_body_cut_short_names_its_request(cut_body_server, stream):
+    """requests leaves the request out of ChunkedEncodingError; the transport puts it in, whoever reads the body, so
+    the retry line names the endpoint."""
+    from source_jira.components.reliability import retry_reason
+
+    session = requests.Session()
+    session.mount("http://", transport.GuardedAdapter(transport.Timeouts(5, 5, 25)))
+    url = f"{cut_body_server}/rest/api/3/search/jql?jql=x"
+    with pytest.raises(requests.exceptions.ChunkedEncodingError) as caught:
+        session.get(url, stream=stream).content
+    assert caught.value.request is not None and caught.value.request.url == url
+    reason = retry_reason(caught.value)
+    assert reason.startswith(f"GET {cut_body_server}/rest/api/3/search/jql: the connection broke mid-response (body cut short: "), reason

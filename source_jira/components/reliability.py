@@ -102,18 +102,9 @@ def check_json(response: requests.Response) -> Optional[str]:
 
 
 def request_of(exc: BaseException) -> Any:
-    """The request an exception came from. requests leaves it out of ChunkedEncodingError (a body cut short): that
-    one is raised inside `Response.iter_content`, so the response — and its request — is found in the traceback."""
-    request = getattr(exc, "request", None)
-    if request is not None:
-        return request
-    tb = exc.__traceback__
-    while tb is not None:
-        candidate = tb.tb_frame.f_locals.get("self")
-        if isinstance(candidate, requests.Response) and candidate.request is not None:
-            return candidate.request
-        tb = tb.tb_next
-    return None
+    """The request an exception came from (None when it names none). The transport (source_jira/transport.py) has
+    every error of a body read carry its request, a body cut short (ChunkedEncodingError) included."""
+    return getattr(exc, "request", None)
 
 
 def describe_exception(exc: BaseException) -> str:
