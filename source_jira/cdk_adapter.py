@@ -55,6 +55,7 @@ def check_shape(source: Any) -> None:
     queue = getattr(getattr(source, "_concurrent_source", None), "_queue", None)
     if queue is None or not hasattr(queue, "maxsize"):
         problems.append("ConcurrentSource._queue")
+    problems += output_problems()  # the texts and serialization run.py relies on (the section at the end)
     if problems:
         raise CdkShapeError(
             f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): missing {', '.join(problems)}"
@@ -170,3 +171,134 @@ def select_streams(source: Any, streams: List[Any], catalog: ConfiguredAirbyteCa
 
 def concurrent_read(source: Any, streams: List[Any]) -> Iterator[Any]:
     return source._concurrent_source.read(streams)
+
+
+# =====================================================================================================================
+# The CDK's output as `source_jira/run.py` reads it: how the entrypoint's serialized messages begin, and the texts of
+# the CDK's errors and log lines that run.py shortens to one line. Each is derived from the CDK here (its serializer,
+# its summary builder, its module) or checked in the CDK's source by `output_problems` (part of `check_shape`), so a
+# CDK that says them otherwise fails loudly (unit_tests/test_packaging.py) instead of leaving run.py's hygiene
+# silently undone.
+# =====================================================================================================================
+
+import functools  # noqa: E402
+import importlib  # noqa: E402
+import inspect  # noqa: E402
+import logging  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Dict, Tuple  # noqa: E402
+
+import orjson  # noqa: E402
+from airbyte_cdk.entrypoint import AirbyteEntrypoint  # noqa: E402
+from airbyte_cdk.exception_handler import generate_failed_streams_error_message  # noqa: E402
+from airbyte_cdk.models import (  # noqa: E402
+    AirbyteControlConnectorConfigMessage,
+    AirbyteControlMessage,
+    AirbyteErrorTraceMessage,
+    AirbyteLogMessage,
+    AirbyteMessage,
+    AirbyteTraceMessage,
+    Level,
+    OrchestratorType,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.sources.streams.http import rate_limiting as _rate_limiting  # noqa: E402
+
+_HTTP_CLIENT = "airbyte_cdk.sources.streams.http.http_client"
+_CONCURRENT_READ = "airbyte_cdk.sources.concurrent_source.concurrent_read_processor"
+
+# HttpClient's error when its retries ran out ("…Exception: <the last reason>"), and when they ran out on a 429
+# (message RATE_LIMITED, internal message "…Last exception: <the last reason>").
+EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
+RATE_EXHAUSTED = "Rate limit retry budget exhausted. Last exception: "
+RATE_LIMITED = "API rate limit exceeded."
+# HttpClient's "request failed" log line quotes the whole answer after this.
+BODY_ECHO = " and error message: '"
+# The retry lines of the CDK's backoff handlers: "Rate limit exceeded" for any retry, or a raw body.
+RETRY_LINES = ("UserDefinedBackoffException: Rate limit exceeded", "Status code: ")
+RETRY_LOG_MODULE = Path(_rate_limiting.__file__).stem  # what a LogRecord's `module` says for them
+# The extra second the CDK sleeps on top of every backoff (source_jira/components/reliability.py, CDK_EXTRA_SLEEP).
+EXTRA_SECOND = "sleep_time = retry_after + 1"
+_TEXTS_IN_SOURCE = {
+    _HTTP_CLIENT: (EXHAUSTED, RATE_EXHAUSTED, RATE_LIMITED, BODY_ECHO),
+    _rate_limiting.__name__: RETRY_LINES + (EXTRA_SECOND,),
+}
+
+# The start of the final "streams did not sync" error, as the CDK's own builder writes it (without the failures).
+SUMMARY_PREFIX = generate_failed_streams_error_message({}).rstrip(": ")
+
+_SAMPLES = {
+    Type.CONTROL: AirbyteMessage(type=Type.CONTROL, control=AirbyteControlMessage(
+        type=OrchestratorType.CONNECTOR_CONFIG, emitted_at=0, connectorConfig=AirbyteControlConnectorConfigMessage(config={}))),
+    Type.LOG: AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message="")),
+    Type.TRACE: AirbyteMessage(type=Type.TRACE, trace=AirbyteTraceMessage(
+        type=TraceType.ERROR, emitted_at=0, error=AirbyteErrorTraceMessage(message=""))),
+}
+
+
+def _serialized_prefix(message_type: Type) -> str:
+    """How the entrypoint's serialized message of this type begins, up to its type (e.g. `{"type":"LOG"`)."""
+    line = AirbyteEntrypoint.airbyte_message_to_string(_SAMPLES[message_type])
+    quoted = f'"{message_type.value}"'
+    return line[: line.find(quoted) + len(quoted)] if quoted in line else line
+
+
+_PREFIXES: Dict[str, str] = {message_type.value: _serialized_prefix(message_type) for message_type in _SAMPLES}
+_ANY_PREFIX: Tuple[str, ...] = tuple(_PREFIXES.values())
+
+
+def watched_type(line: str) -> Optional[str]:
+    """"CONTROL", "LOG" or "TRACE" when a line of the entrypoint's output is a message of that type, else None (a
+    record, a state...). Read without parsing: every record passes here."""
+    if not line.startswith(_ANY_PREFIX):
+        return None
+    return next(kind for kind, prefix in _PREFIXES.items() if line.startswith(prefix))
+
+
+def is_summary(text: str) -> bool:
+    """Whether an error (or log line) is the CDK's final "these streams did not sync successfully"."""
+    return text.startswith(SUMMARY_PREFIX)
+
+
+def gave_up_reason(message: str, internal_message: str) -> Optional[str]:
+    """The last reason of the CDK's "retries ran out" error (its message and internal message), else None."""
+    if message.startswith(EXHAUSTED):
+        return message[len(EXHAUSTED):]
+    if message == RATE_LIMITED and internal_message.startswith(RATE_EXHAUSTED):
+        return internal_message[len(RATE_EXHAUSTED):]
+    return None
+
+
+def is_retry_line(record: logging.LogRecord) -> bool:
+    """Whether a log record is one of the CDK's own retry lines (the retry policy logs its own, with the reason)."""
+    return record.module == RETRY_LOG_MODULE and isinstance(record.msg, str) and record.msg.startswith(RETRY_LINES)
+
+
+def without_body_echo(text: str) -> Optional[str]:
+    """The CDK's "request failed" line without the answer it quotes; None for any other line."""
+    return text.split(BODY_ECHO)[0] + "." if BODY_ECHO in text else None
+
+
+@functools.lru_cache(maxsize=1)
+def output_problems() -> Tuple[str, ...]:
+    """What of the above the CDK no longer says or writes as expected (checked once a process)."""
+    problems = []
+    for kind, prefix in _PREFIXES.items():
+        try:
+            alone = orjson.loads(prefix + "}") == {"type": kind}
+        except orjson.JSONDecodeError:
+            alone = False
+        if not alone:  # the type must come first in the entrypoint's serialized messages
+            problems.append(f"AirbyteEntrypoint.airbyte_message_to_string writing a {kind} message type first")
+    if not SUMMARY_PREFIX or not generate_failed_streams_error_message({"s": [ValueError("x")]}).startswith(SUMMARY_PREFIX):
+        problems.append("generate_failed_streams_error_message starting with a fixed text")
+    if getattr(importlib.import_module(_CONCURRENT_READ), "generate_failed_streams_error_message", None) is not generate_failed_streams_error_message:
+        problems.append(f"{_CONCURRENT_READ}.generate_failed_streams_error_message")
+    for module_name, texts in _TEXTS_IN_SOURCE.items():
+        try:
+            source = inspect.getsource(importlib.import_module(module_name))
+        except (OSError, TypeError):
+            source = ""
+        problems += [f"{text!r} in {module_name}" for text in texts if text not in source]
+    return tuple(problems)

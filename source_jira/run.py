@@ -98,7 +98,7 @@ def run(args: Optional[List[str]] = None) -> None:
     except AirbyteTracedException as exc:
         text = one_line(exc.message or str(exc))
         failure_type = exc.failure_type or FailureType.system_error
-        if text.startswith(_SUMMARY_PREFIX) and stream_errors:
+        if cdk_adapter.is_summary(text) and stream_errors:
             text = _summary(stream_errors)
             failure_type = FailureType(summary_type(stream_types.values()))
         _debug_trace()
@@ -127,22 +127,20 @@ def _debug_trace() -> None:
         traceback.print_exc(file=sys.__stderr__)
 
 
-_CDK_RETRY_LINES = ("UserDefinedBackoffException: Rate limit exceeded", "Status code: ")
-
-
 class _OneLineErrors(logging.Filter):
     """Error logs on stdout stay one line: the traceback goes to stderr only with SOURCE_JIRA_DEBUG=1."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            if record.module == "rate_limiting" and record.msg.startswith(_CDK_RETRY_LINES):
+            if cdk_adapter.is_retry_line(record):
                 return False  # "Rate limit exceeded (HTTP 200)" for any retry, or a raw body: JiraBackoff logs the reason
-            if record.msg.startswith(_SUMMARY_PREFIX):
+            if cdk_adapter.is_summary(record.msg):
                 return False  # exception reprs with raw answers: the final TRACE error says it per stream, in short
-            if _CDK_BODY_ECHO in record.msg:
+            shortened = cdk_adapter.without_body_echo(record.msg)
+            if shortened is not None:
                 # the CDK's "request failed" line quotes the whole answer (a proxy's HTML page, say): the TRACE error
                 # that follows says what the answer was, in short
-                record.msg, record.args = record.msg.split(_CDK_BODY_ECHO)[0] + ".", ()
+                record.msg, record.args = shortened, ()
         if record.levelno >= logging.WARNING and (record.exc_info or record.exc_text):
             if os.environ.get("SOURCE_JIRA_DEBUG") == "1" and record.exc_info:
                 import traceback
@@ -168,22 +166,12 @@ def install_log_hygiene() -> None:
                 handler.addFilter(_OneLineErrors())
 
 
-_SUMMARY_PREFIX = "During the sync, the following streams did not sync successfully"
-_CDK_BODY_ECHO = " and error message: '"
-_EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
-_RATE_EXHAUSTED = "Rate limit retry budget exhausted. Last exception: "
-
-
 def gave_up(error: Dict) -> str:
     """The CDK's "retries ran out" errors, said as what they are: the endpoint and the last reason, one line (the
     retry policy in source_jira/components/reliability.py writes `<METHOD url>: <reason>`)."""
     text = one_line(error.get("message") or "")
-    internal = one_line(error.get("internal_message") or "")
-    if text.startswith(_EXHAUSTED):
-        return "Gave up after retrying " + text[len(_EXHAUSTED):]
-    if text == "API rate limit exceeded." and internal.startswith(_RATE_EXHAUSTED):
-        return "Gave up after retrying " + internal[len(_RATE_EXHAUSTED):]
-    return text
+    reason = cdk_adapter.gave_up_reason(text, one_line(error.get("internal_message") or ""))
+    return text if reason is None else "Gave up after retrying " + reason
 
 
 def summary_type(types: Iterable[str]) -> str:
@@ -204,17 +192,18 @@ def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str], stream_ty
     debug = os.environ.get("SOURCE_JIRA_DEBUG") == "1"
     stream_types = {} if stream_types is None else stream_types
     for line in lines:
-        if line.startswith('{"type":"CONTROL"'):
+        kind = cdk_adapter.watched_type(line)  # CONTROL, LOG, TRACE; None for records and the rest
+        if kind == "CONTROL":
             # a rotated OAuth refresh/access token: masked from here on in logs, errors and traces (the CONTROL
             # message itself carries the config to the platform, which is its purpose)
             register_config_secrets((orjson.loads(line).get("control") or {}).get("connectorConfig", {}).get("config"))
             yield line
             continue
-        if not (line.startswith('{"type":"LOG"') or line.startswith('{"type":"TRACE"')):
+        if kind is None:
             yield line
             continue
         message = orjson.loads(line)
-        if message["type"] == "LOG":
+        if kind == "LOG":
             log = message["log"]
             text = log.get("message") or ""
             if log.get("level") in ("ERROR", "FATAL", "WARN") and ("\n" in text or "Traceback" in text):
@@ -237,7 +226,7 @@ def tidy_messages(lines: Iterable[str], stream_errors: Dict[str, str], stream_ty
         if stream:
             stream_errors.setdefault(stream, text)
             stream_types.setdefault(stream, error.get("failure_type") or "system_error")
-        if text.startswith(_SUMMARY_PREFIX) and stream_errors:
+        if cdk_adapter.is_summary(text) and stream_errors:
             text = _summary(stream_errors)
             error["failure_type"] = summary_type(stream_types.values())
         error["message"] = filter_secrets(text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from source_jira import serpyco_adapter
 
 
@@ -19,3 +21,89 @@ def test_the_serpyco_shortcut_is_left_out_with_one_line_when_the_shape_differs(m
     assert said.count("\n") == 1 and "(0.0.1)" in said and "version 1.23.0" in said and "serpyco_rs._no_such_module" in said
     assert all(sys.modules[name].get_attributes_doc is len for name in lookups), "nothing is replaced on another shape"
     assert not serpyco_adapter.attribute_docs_skipped()
+
+
+# --------------------------------------------------------------------------------------------- the CDK's output
+def _real_give_up(status: int, caplog, monkeypatch):
+    """The CDK's own HttpClient, with this connector's retry policy, giving up on an answer that is always `status`."""
+    import logging
+
+    import requests_mock
+    from airbyte_cdk.sources.streams.http import HttpClient
+    from airbyte_cdk.sources.streams.http.rate_limiting import time as cdk_time
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+    from source_jira.components.reliability import JiraBackoff
+    from unit_tests.test_reliability_policy import _handler
+
+    monkeypatch.setattr(cdk_time, "sleep", lambda seconds: None)
+    handler = _handler()
+    handler.cap_retries(1)
+    client = HttpClient(name="fields", logger=logging.getLogger("airbyte"), error_handler=handler,
+                        backoff_strategy=JiraBackoff(config={}, parameters={}, base_seconds=0.001))
+    with requests_mock.Mocker() as mock, caplog.at_level(logging.INFO, logger="airbyte"):
+        mock.get("https://x.atlassian.net/rest/api/3/field", status_code=status, text="<html>busy</html>", headers={"Content-Type": "text/html"})
+        with pytest.raises(AirbyteTracedException) as caught:
+            client.send_request("GET", "https://x.atlassian.net/rest/api/3/field", request_kwargs={})
+    return caught.value
+
+
+@pytest.mark.parametrize("status, said", [(502, "HTTP 502 Bad Gateway (HTML body)"), (429, "HTTP 429 Too Many Requests (HTML body)")])
+def test_the_cdks_give_up_is_read_back_as_endpoint_and_reason(status, said, caplog, monkeypatch):
+    from source_jira import cdk_adapter
+    from source_jira.run import gave_up
+
+    error = _real_give_up(status, caplog, monkeypatch)
+    reason = cdk_adapter.gave_up_reason(error.message, error.internal_message)
+    assert reason == f"GET https://x.atlassian.net/rest/api/3/field: {said}", (error.message, error.internal_message)
+    assert gave_up({"message": error.message, "internal_message": error.internal_message}) == f"Gave up after retrying {reason}"
+    cdk_retry_lines = [r for r in caplog.records if "Rate limit exceeded" in r.getMessage()]
+    assert cdk_retry_lines and all(cdk_adapter.is_retry_line(r) for r in cdk_retry_lines)
+    assert not any(cdk_adapter.is_retry_line(r) for r in caplog.records if r.getMessage().startswith("Retrying in"))
+
+
+def test_the_cdks_request_failed_line_is_cut_before_the_answer(caplog, monkeypatch):
+    from source_jira import cdk_adapter
+
+    _real_give_up(404, caplog, monkeypatch)
+    echoes = [r.getMessage() for r in caplog.records if "busy" in r.getMessage()]
+    assert echoes, "the CDK quotes the answer in its 'request failed' line"
+    assert all(cdk_adapter.without_body_echo(text) == text.split("' failed with status code '404'")[0] + "' failed with status code '404'."
+               for text in echoes)
+    assert cdk_adapter.without_body_echo("Retrying in 1.0 s (attempt 1): GET https://x/…: HTTP 502") is None
+
+
+def test_the_entrypoints_messages_are_told_apart_without_parsing():
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+    from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
+
+    from source_jira import cdk_adapter
+
+    for kind, sample in cdk_adapter._SAMPLES.items():
+        assert cdk_adapter.watched_type(AirbyteEntrypoint.airbyte_message_to_string(sample)) == kind.value
+    record = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream="issues", data={"type": "LOG"}, emitted_at=1))
+    assert cdk_adapter.watched_type(AirbyteEntrypoint.airbyte_message_to_string(record)) is None
+
+
+def test_the_cdks_summary_error_is_recognised():
+    from airbyte_cdk.exception_handler import generate_failed_streams_error_message
+
+    from source_jira import cdk_adapter
+
+    assert cdk_adapter.is_summary(generate_failed_streams_error_message({"issues": [ValueError("boom")]}))
+    assert not cdk_adapter.is_summary("Gave up after retrying GET https://x: HTTP 502")
+
+
+def test_a_cdk_that_says_its_texts_otherwise_fails_the_shape_check(monkeypatch):
+    from source_jira import cdk_adapter
+
+    assert cdk_adapter.output_problems() == ()
+    monkeypatch.setattr(cdk_adapter, "_TEXTS_IN_SOURCE", {**cdk_adapter._TEXTS_IN_SOURCE, cdk_adapter._HTTP_CLIENT: ("Retries ran out: ",)})
+    monkeypatch.setattr(cdk_adapter, "_PREFIXES", {**cdk_adapter._PREFIXES, "LOG": '{"log":{},"type":"LOG"'})
+    cdk_adapter.output_problems.cache_clear()
+    try:
+        problems = cdk_adapter.output_problems()
+    finally:
+        cdk_adapter.output_problems.cache_clear()
+    assert problems == ("AirbyteEntrypoint.airbyte_message_to_string writing a LOG message type first",
+                        f"'Retries ran out: ' in {cdk_adapter._HTTP_CLIENT}")
