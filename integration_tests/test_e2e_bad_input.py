@@ -123,3 +123,28 @@ def test_an_ipv6_literal_is_an_address_not_a_dns_name(site):
     fake, _ = site
     status = run_connector("check", config=fake.config(domain="[::1]:9"), ca_path=fake.ca_path, timeout=60).connection_status()
     assert status["status"] == "FAILED" and "DNS" not in status["message"] and "unreachable" in status["message"], status
+
+
+# --- a read-only config mount (Kubernetes secrets, `docker run -v …:ro`) --------------------------------------------
+def _read_only_config_dir(command: list) -> list:
+    """Run in a mount namespace of its own where the directory of the `--config` file is mounted read-only."""
+    script = ('for a; do if [ "$prev" = --config ]; then d=$(dirname "$a"); fi; prev=$a; done; '
+              'mount --bind -o ro "$d" "$d" && exec "$@"')
+    return ["unshare", "--mount", "--", "sh", "-c", script, "sh"] + command
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or subprocess.run(["unshare", "--mount", "true"]).returncode != 0,
+                    reason="needs unshare --mount (root) to mount the config read-only")
+def test_an_old_config_on_a_read_only_mount_is_migrated_in_memory(site, monkeypatch):
+    from integration_tests import conftest
+
+    fake, _ = site
+    monkeypatch.setattr(conftest, "source_jira_command", lambda real=conftest.source_jira_command: _read_only_config_dir(real()))
+    creds = fake.config()["credentials"]
+    official = {"domain": fake.config()["domain"], "email": creds["email"], "api_token": creds["api_token"]}  # the official's flat form
+    result = run_connector("check", config=official, ca_path=fake.ca_path, timeout=120)
+    assert result.connection_status()["status"] == "SUCCEEDED", (result.connection_status(), result.stdout[-800:])
+    controls = [m for m in result.messages if m.get("type") == "CONTROL"]
+    assert controls and controls[0]["control"]["connectorConfig"]["config"]["credentials"]["auth_type"] == "api_token"
+    logs = [m["log"]["message"] for m in result.messages if m.get("type") == "LOG"]
+    assert any("could not be written back" in line and "Read-only file system" in line for line in logs), logs[-5:]

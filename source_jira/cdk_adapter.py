@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterator, List, Mapping, Optional
 
+import orjson
+
 import requests
-from airbyte_cdk.models import ConfiguredAirbyteCatalog
+from airbyte_cdk.config_observation import create_connector_config_control_message
+from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalog
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import DeclarativeStream as DeclarativeStreamModel
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import StateDelegatingStream as StateDelegatingStreamModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -52,6 +58,8 @@ def check_shape(source: Any) -> None:
             problems.append(f"ConcurrentDeclarativeSource.{name}")
     if not isinstance(getattr(source, "_source_config", None), Mapping):
         problems.append("ConcurrentDeclarativeSource._source_config")
+    if not callable(vars(ConcurrentDeclarativeSource).get("_migrate_and_transform_config")) or not hasattr(source, "_spec_component"):
+        problems.append("ConcurrentDeclarativeSource._migrate_and_transform_config/_spec_component")
     queue = getattr(getattr(source, "_concurrent_source", None), "_queue", None)
     if queue is None or not hasattr(queue, "maxsize"):
         problems.append("ConcurrentSource._queue")
@@ -60,6 +68,35 @@ def check_shape(source: Any) -> None:
         raise CdkShapeError(
             f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): missing {', '.join(problems)}"
         )
+
+
+class MigratesConfigInMemory:
+    """Mixed into the source: the CDK's constructor migrates an old config and writes it back to the config file
+    (`_migrate_and_transform_config`), which fails the whole command on a read-only mount (Kubernetes secrets,
+    `docker run -v …:ro`). Here the migration happens in memory, the platform gets the migrated config through the
+    CONNECTOR_CONFIG control message as before, and the file is written back only where it can be (a warning
+    otherwise)."""
+
+    def _migrate_and_transform_config(self, config_path: Optional[str], config: Optional[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
+        if not config:
+            return None
+        spec = getattr(self, "_spec_component", None)
+        if not spec:
+            return config
+        migrated = dict(config)
+        spec.migrate_config(migrated)
+        if migrated != config:
+            print(orjson.dumps(AirbyteMessageSerializer.dump(create_connector_config_control_message(migrated))).decode(), flush=True)
+            if config_path:
+                try:
+                    with open(config_path, "w") as handle:
+                        json.dump(migrated, handle)
+                except OSError as exc:
+                    logging.getLogger("airbyte").warning(
+                        f"The migrated config could not be written back to {config_path} ({exc.strerror or type(exc).__name__}); "
+                        "it is used for this run and was sent to the platform as a CONNECTOR_CONFIG message.")
+        spec.transform_config(migrated)
+        return migrated
 
 
 @dataclass
@@ -184,11 +221,9 @@ def concurrent_read(source: Any, streams: List[Any]) -> Iterator[Any]:
 import functools  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
-import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Dict, Tuple  # noqa: E402
 
-import orjson  # noqa: E402
 from airbyte_cdk.entrypoint import AirbyteEntrypoint  # noqa: E402
 from airbyte_cdk.exception_handler import generate_failed_streams_error_message  # noqa: E402
 from airbyte_cdk.models import (  # noqa: E402

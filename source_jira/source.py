@@ -32,7 +32,7 @@ def manifest_path() -> str:
     raise FileNotFoundError("manifest.yaml is missing from the source_jira package")
 
 
-class SourceJira(YamlDeclarativeSource):
+class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
     def __init__(
         self,
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
