@@ -52,6 +52,10 @@ def main(argv: list) -> int:
                 "primary_key": pk,
                 "pk_values": [[value for value in row] for row in rows],
             }
+        if "issues" in streams:  # how DuckDB holds a date-time: the instant, as UTC epoch milliseconds
+            table = result["issues"].to_sql_table()
+            rows = conn.execute(sqlalchemy.select(table.c["id"], sqlalchemy.func.epoch_ms(table.c["updated"])).limit(50)).all()
+            report["issues_updated_epoch_ms"] = {str(row[0]): int(row[1]) for row in rows}
     print(json.dumps(report, default=str))
     return 0
 

@@ -5,6 +5,7 @@ every record is valid against the discovered schema. A new stream cannot slip in
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -40,6 +41,49 @@ def test_every_stream_equals_ground_truth(full_read, fake_jira):
     assert not set(names) - known, f"streams without ground truth in the fake: {sorted(set(names) - known)}"
     for name in names:
         assert_ids_equal_ground_truth(name, by_stream.get(name, []), fake_jira)
+
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _date_time_paths(schema, path=()):
+    """The paths a schema declares `format: date-time` (objects by key, arrays as '*')."""
+    if not isinstance(schema, dict):
+        return []
+    found = [path] if schema.get("format") == "date-time" else []
+    for key, sub in (schema.get("properties") or {}).items():
+        found += _date_time_paths(sub, path + (key,))
+    if isinstance(schema.get("items"), dict):
+        found += _date_time_paths(schema["items"], path + ("*",))
+    return found
+
+
+def _values_at(value, path):
+    if not path:
+        yield value
+    elif path[0] == "*":
+        for item in value if isinstance(value, list) else []:
+            yield from _values_at(item, path[1:])
+    elif isinstance(value, dict) and path[0] in value:
+        yield from _values_at(value[path[0]], path[1:])
+
+
+def test_every_declared_date_time_is_rfc3339(full_read):
+    """A destination reads `format: date-time` as RFC 3339: Jira's `-0700` offsets would land as local clock time."""
+    discovered, result = full_read
+    by_stream = result.records_by_stream()
+    checked, wrong = 0, {}
+    for stream in discovered["streams"]:
+        for path in _date_time_paths(stream["json_schema"]):
+            for record in by_stream.get(stream["name"], []):
+                for value in _values_at(record, path):
+                    if value is None:
+                        continue
+                    checked += 1
+                    if not (isinstance(value, str) and RFC3339.match(value)):
+                        wrong.setdefault(f"{stream['name']}.{'.'.join(path)}", value)
+    assert checked > 1000, checked
+    assert not wrong, f"date-time values that are not RFC 3339: {wrong}"
 
 
 def test_every_record_matches_its_schema(full_read):

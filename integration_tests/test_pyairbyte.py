@@ -85,3 +85,11 @@ def test_pyairbyte_reads_into_duckdb(pyairbyte_python, fake_jira, tmp_path):
         assert landed["count"] == len(truth) == landed["records_read"], f"{name}: {landed['count']} rows, truth {len(truth)}"
         assert len(set(got)) == len(got), f"{name}: duplicate primary keys in the cache"
         assert set(got) == truth, f"{name}: ids in DuckDB differ from the fake's ground truth"
+
+    # Date-times land as the instant they are: RFC 3339 offsets (Jira's -0700 once became local clock time in DuckDB)
+    if "issues" in expected:
+        landed = report["issues_updated_epoch_ms"]
+        assert landed, "no issues.updated read back from DuckDB"
+        truth = {str(it.id): it.updated for it in fake_jira.site.issues}
+        wrong = {key: (value, truth[key]) for key, value in landed.items() if abs(value - truth[key]) >= 1}
+        assert not wrong, f"issues.updated in DuckDB differs from the UTC instant: {dict(list(wrong.items())[:3])}"

@@ -16,6 +16,7 @@ import collections
 import contextlib
 import json
 import logging
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from typing import Any, Iterator, List, Mapping, Optional
 
@@ -222,7 +223,7 @@ import functools  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Dict, Tuple  # noqa: E402
+from typing import Tuple  # noqa: E402
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint  # noqa: E402
 from airbyte_cdk.exception_handler import generate_failed_streams_error_message  # noqa: E402
@@ -255,21 +256,21 @@ RETRY_LINES = ("UserDefinedBackoffException: Rate limit exceeded", "Status code:
 RETRY_LOG_MODULE = Path(_rate_limiting.__file__).stem  # what a LogRecord's `module` says for them
 # The extra second the CDK sleeps on top of every backoff (source_jira/components/reliability.py, CDK_EXTRA_SLEEP).
 EXTRA_SECOND = "sleep_time = retry_after + 1"
-_TEXTS_IN_SOURCE = {
+_TEXTS_IN_SOURCE = MappingProxyType({
     _HTTP_CLIENT: (EXHAUSTED, RATE_EXHAUSTED, RATE_LIMITED, BODY_ECHO),
     _rate_limiting.__name__: RETRY_LINES + (EXTRA_SECOND,),
-}
+})
 
 # The start of the final "streams did not sync" error, as the CDK's own builder writes it (without the failures).
 SUMMARY_PREFIX = generate_failed_streams_error_message({}).rstrip(": ")
 
-_SAMPLES = {
+_SAMPLES = MappingProxyType({
     Type.CONTROL: AirbyteMessage(type=Type.CONTROL, control=AirbyteControlMessage(
         type=OrchestratorType.CONNECTOR_CONFIG, emitted_at=0, connectorConfig=AirbyteControlConnectorConfigMessage(config={}))),
     Type.LOG: AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message="")),
     Type.TRACE: AirbyteMessage(type=Type.TRACE, trace=AirbyteTraceMessage(
         type=TraceType.ERROR, emitted_at=0, error=AirbyteErrorTraceMessage(message=""))),
-}
+})
 
 
 def _serialized_prefix(message_type: Type) -> str:
@@ -279,7 +280,7 @@ def _serialized_prefix(message_type: Type) -> str:
     return line[: line.find(quoted) + len(quoted)] if quoted in line else line
 
 
-_PREFIXES: Dict[str, str] = {message_type.value: _serialized_prefix(message_type) for message_type in _SAMPLES}
+_PREFIXES: Mapping[str, str] = MappingProxyType({message_type.value: _serialized_prefix(message_type) for message_type in _SAMPLES})
 _ANY_PREFIX: Tuple[str, ...] = tuple(_PREFIXES.values())
 
 

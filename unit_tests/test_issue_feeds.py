@@ -50,7 +50,7 @@ def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
     ids = [str(10000 + i) for i in range(2500)]
     minute = 60_000
     with HttpMocker() as http:
-        http.post(_search(ALL, ["id"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
+        http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
         cuts = {980: 10, 1960: 20, 490: 5, 1470: 15, 2450: 25}  # position -> minutes after the first issue
         cut_request = HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": "id in (" + ", ".join(ids[p] for p in cuts) + ")", "fields": ["updated"], "maxResults": 100}))
         http.post(cut_request, _json({"issues": [{"id": ids[p], "fields": {"updated": _ms_iso(1_700_000_000_000 + m * minute)}} for p, m in cuts.items()], "isLast": True}))

@@ -78,7 +78,7 @@ def test_one_search_page_feeds_issues_comments_and_attachments():
     jql = window_jql(config, 0, None)
     assert jql == 'project in ("P") AND (issuetype != Sub-task) ORDER BY updated ASC, id ASC'
     with HttpMocker() as http:
-        index_req = _search(jql, ["id"], 5000)
+        index_req = _search(jql, ["id", "key"], 5000)
         page1 = _search(jql, ["*all"], 100)
         page2 = _search(jql, ["*all"], 100, token="tok-2")
         http.post(index_req, _json({"issues": [{"id": i["id"]} for i in ISSUES], "isLast": True}))
@@ -102,7 +102,7 @@ def test_one_search_page_feeds_issues_comments_and_attachments():
     assert all(r["issueId"] for r in by_stream["issue_comments"] + by_stream["issue_attachments"])
     first = next(r for r in by_stream["issues"] if r["id"] == "1")
     assert first["custom_fields"] == {"Story Points": 5, "Team": "Platform"}
-    assert first["updated"] == "2025-01-01T10:00:05.000+0530" and first["projectKey"] == "P"
+    assert first["updated"] == "2025-01-01T04:30:05.000Z" and first["projectKey"] == "P"  # RFC 3339, UTC
     for stream, records in by_stream.items():
         assert_records_match_schema(stream, records, config)
     # the state is the newest issue `updated` seen (2025-01-02T09:30:59.999+0530 = 1735790459999), not "now"
@@ -119,7 +119,7 @@ def test_incremental_window_starts_at_state_minus_lookback_floored_to_the_minute
     # 04:00:59.999 - 5 min = 03:55:59.999 -> floored to 03:55:00.000 = 1735790100000
     jql = "updated >= 1735790100000 ORDER BY updated ASC, id ASC"
     with HttpMocker() as http:
-        http.post(_search(jql, ["id"], 5000), _json({"issues": [{"id": "3"}], "isLast": True}))
+        http.post(_search(jql, ["id", "key"], 5000), _json({"issues": [{"id": "3"}], "isLast": True}))
         http.post(_search(jql, ["*all"], 100), _json({"issues": [ISSUES[2]], "isLast": True}))
         http.get(HttpRequest(f"{API}/field"), _json(FIELDS))
         output = _read(config, ["issues"], state=state)
@@ -132,7 +132,7 @@ def test_state_never_moves_without_records():
     state = stream_state("issues", {"updated": "1735790459999"})
     jql = "updated >= 1735790100000 ORDER BY updated ASC, id ASC"
     with HttpMocker() as http:
-        http.post(_search(jql, ["id"], 5000), _json({"issues": [], "isLast": True}))
+        http.post(_search(jql, ["id", "key"], 5000), _json({"issues": [], "isLast": True}))
         http.post(_search(jql, ["*all"], 100), _json({"issues": [], "isLast": True}))
         output = _read(config, ["issues"], state=state)
     assert output.records == []
@@ -143,7 +143,7 @@ def test_invalid_filter_fails_loudly_with_jiras_message():
     config = base_config(issues_jql_filter="bogus = 1")
     jql = "(bogus = 1) ORDER BY updated ASC, id ASC"
     with HttpMocker() as http:
-        http.post(_search(jql, ["id"], 5000), HttpResponse(json.dumps({"errorMessages": ["Field 'bogus' does not exist or you do not have permission to view it."]}), 400))
+        http.post(_search(jql, ["id", "key"], 5000), HttpResponse(json.dumps({"errorMessages": ["Field 'bogus' does not exist or you do not have permission to view it."]}), 400))
         builder = CatalogBuilder().with_stream("issues", SyncMode.incremental)
         catalog = builder.build()
         output = read(SourceJira(catalog=catalog, config=config), config, catalog, None, expecting_exception=True)
@@ -167,7 +167,7 @@ def test_windows_cut_by_issue_count_at_minutes_from_the_cut_issues_times_only():
         return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
     with HttpMocker() as http:
-        http.post(_search(jql, ["id"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
+        http.post(_search(jql, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
         cut_ids = [ids[490], ids[980], ids[245], ids[735]]
         cut_req = HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": "id in (" + ", ".join(cut_ids) + ")", "fields": ["updated"], "maxResults": 100}))
         http.post(cut_req, _json({"issues": [{"id": i, "fields": {"updated": iso(updated[i])}} for i in cut_ids], "isLast": True}))

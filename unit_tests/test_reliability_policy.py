@@ -179,7 +179,7 @@ def test_issue_search_component_retries_a_corrupt_page(sleeps):
     issue = {"id": "1", "key": "P-1", "fields": {"updated": "2025-01-01T10:00:05.000+0000", "created": "2025-01-01T10:00:05.000+0000",
                                                  "project": {"id": "100", "key": "P"}}}
     with HttpMocker() as http:
-        index = HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": jql, "fields": ["id"], "maxResults": 5000}))
+        index = HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": jql, "fields": ["id", "key"], "maxResults": 5000}))
         page = HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": jql, "fields": ["*all"], "maxResults": 100}))
         http.post(index, [HttpResponse('{"issues": [{"id": "1"}], "isL', 200), HttpResponse(json.dumps({"issues": [{"id": "1"}], "isLast": True}), 200)])
         http.post(page, [HttpResponse('{"issues": [', 200), HttpResponse(json.dumps({"issues": [issue], "isLast": True}), 200)])

@@ -11,6 +11,8 @@ into the values added and removed)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional
 
 
@@ -18,8 +20,8 @@ def issue_record(issue: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[st
     fields = issue.get("fields") or {}
     record = dict(issue)
     project = fields.get("project") or {}
-    record["created"] = fields.get("created")
-    record["updated"] = fields.get("updated")
+    record["created"] = rfc3339(fields.get("created"))
+    record["updated"] = rfc3339(fields.get("updated"))
     record["projectId"] = project.get("id")
     record["projectKey"] = project.get("key")
     record["custom_fields"] = readable_custom_fields(fields, fields_by_id)
@@ -90,11 +92,40 @@ ONE_VALUE_PER_ITEM = frozenset({"components", "fixVersions", "versions", "Compon
 _OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
-def rfc3339(value: Any) -> Optional[str]:
-    """Jira's `2024-07-13T11:20:22.273-0700` as RFC 3339 (`...-07:00`); other values unchanged."""
-    if not isinstance(value, str):
+def rfc3339(value: Any) -> Any:
+    """A Jira time (`2024-07-13T11:20:22.273-0700`) as RFC 3339 in UTC (`2024-07-13T18:20:22.273Z`): the same
+    instant, in the one form every destination reads right (DuckDB via PyAirbyte keeps an offset's local clock time
+    and drops the offset). Values that are not times with an offset are left as they are."""
+    if not isinstance(value, str) or "T" not in value:
         return value
-    return _OFFSET.sub(r"\1:\2", value) if "T" in value else value
+    text = _OFFSET.sub(r"\1:\2", value)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        return value
+    utc = parsed.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+# The top-level times of each stream's records, declared `format: date-time` in its schema: written as RFC 3339 in
+# UTC (Jira writes `-0700`, which destinations do not read as an offset). Raw nested Jira objects keep Jira's form.
+RECORD_TIMES = MappingProxyType({
+    "issue_comments": ("created", "updated"),
+    "issue_attachments": ("created",),
+    "issue_changelogs": ("created",),
+    "issue_worklogs": ("created", "updated", "started"),
+})
+
+
+def with_rfc3339(data: Dict[str, Any], stream: str) -> Dict[str, Any]:
+    for key in RECORD_TIMES.get(stream, ()):
+        if key in data:
+            data[key] = rfc3339(data[key])
+    return data
 
 
 def split_values(field_id: str, text: Any) -> List[str]:

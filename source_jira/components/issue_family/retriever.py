@@ -9,7 +9,7 @@ turns its slices into windows of ~`window_size` issues, which the CDK reads conc
 from __future__ import annotations
 
 from dataclasses import InitVar, dataclass
-from typing import Any, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -17,6 +17,7 @@ from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_jira.components.issue_family.records import with_rfc3339
 from source_jira.components.issue_family.session import SessionHolder, SyncSession
 from source_jira.components.issue_family.windows import Window, WindowedCursor, cut_windows
 
@@ -91,5 +92,5 @@ class WindowedRetriever(SessionBound, CursorOwnedRetriever):
         times = index.times[window.first:stop] if index.with_times else [None] * (stop - window.first)
         return list(zip(times, index.ids[window.first:stop]))
 
-    def _record(self, data: Mapping[str, Any], stream_slice: StreamSlice) -> Record:
-        return Record(data=data, stream_name=self.name, associated_slice=stream_slice)
+    def _record(self, data: Dict[str, Any], stream_slice: StreamSlice) -> Record:
+        return Record(data=with_rfc3339(data, self.name), stream_name=self.name, associated_slice=stream_slice)
