@@ -41,10 +41,11 @@ def test_two_sources_do_not_share_a_session():
         assert two.background(lambda: 42).result(timeout=5) == 42  # closing one read's session leaves the other's
 
 
-def test_a_component_built_outside_the_source_says_so():
-    component = SessionBound()
-    with pytest.raises(AirbyteTracedException, match="built outside SourceJira"):
-        component.session
+def test_a_component_built_outside_the_source_reads_through_a_session_of_its_own():
+    component, other = SessionBound(), SessionBound()
+    assert component.session is component.session  # one for its life, opened on first use
+    assert component.session is not other.session  # shared with no other stream
+    assert component.session.consumers(["issues", "issue_comments"], "issues") == set()
 
 
 def test_a_cursor_of_another_shape_fails_loudly_instead_of_reading_one_window():

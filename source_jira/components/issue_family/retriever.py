@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import InitVar, dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira.components.issue_family.records import with_rfc3339
 from source_jira.components.issue_family.session import SessionHolder, SyncSession
@@ -38,22 +36,24 @@ class CursorOwnedRetriever(Retriever):
 
 
 class SessionBound:
-    """A component that reads through the source's issue-family session (bound when the CDK builds its stream)."""
+    """A component that reads through the source's issue-family session. `SourceJira` binds its holder when the CDK
+    builds the stream and opens one session per read, shared by every selected stream. Run by another runtime (the
+    CDK's generic `source-declarative-manifest`, which knows nothing of SourceJira), the component opens a session of
+    its own on first use: correct, but shared with no other stream (so nothing is fetched once for several)."""
 
     _holder: Optional[SessionHolder] = None
+    _own: Optional[SyncSession] = None
 
     def bind_session_holder(self, holder: SessionHolder) -> None:
         self._holder = holder
 
     @property
     def session(self) -> SyncSession:
-        if self._holder is None:
-            raise AirbyteTracedException(
-                message=f"The issue-family stream '{getattr(self, 'name', '?')}' was built outside SourceJira, which owns "
-                "its sync session (source_jira/source.py).",
-                failure_type=FailureType.system_error,
-            )
-        return self._holder.current()
+        if self._holder is not None:
+            return self._holder.current()
+        if self._own is None:
+            self._own = SyncSession([getattr(self, "name", "")])
+        return self._own
 
 
 @dataclass
