@@ -48,6 +48,12 @@ def test_full_read_equals_ground_truth(fake_jira):
     assert isinstance(issue["custom_fields"], dict) and issue["custom_fields"], "custom fields under human names"
     assert all(c["issueId"] for c in by_stream["issue_comments"])
     assert all(h["issueId"] for h in by_stream["issue_changelogs"])
+    # rich text: one type (the ADF document) and its plain text beside it
+    def text_nodes(node):
+        return "".join(text_nodes(c) for c in node.get("content") or []) if node.get("type") != "text" else node["text"]
+    assert all(isinstance(c["body"], dict) and c["bodyText"] == text_nodes(c["body"]) for c in by_stream["issue_comments"])
+    described = [i for i in by_stream["issues"] if (i["fields"].get("description") or {}).get("content")]
+    assert described and all(i["descriptionText"] == text_nodes(i["fields"]["description"]) for i in described)
     # the state is small: one cursor per stream
     for state in result.final_state():
         assert len(str(state["stream"]["stream_state"])) < 200, state

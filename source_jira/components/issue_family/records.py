@@ -1,8 +1,9 @@
 """The records the search views make of a `search/jql` page. Python because custom fields are renamed from the
 site's `/field` list (read once per sync) and each page is cut into the compact parts other views need.
 
-* `issues`: Jira's issue as it is, plus top-level `created`, `updated`, `projectId`, `projectKey` and `custom_fields`
-  (custom fields under their names, options resolved: `{"Story Points": 5, "Team": "Platform"}`);
+* `issues`: Jira's issue as it is, plus top-level `created`, `updated`, `projectId`, `projectKey`, `custom_fields`
+  (custom fields under their names, options resolved: `{"Story Points": 5, "Team": "Platform"}`) and the plain text
+  of the description and environment (`descriptionText`, `environmentText`);
 * `issue_comments`: the embedded comment page of each issue, and whether it is complete (`total` <= what came);
 * `issue_attachments`: the embedded attachment metadata of each issue.
 And the rows `issue_field_history` makes of a changelog entry (one per changed field, multi-value changes split
@@ -15,6 +16,8 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional
 
+from source_jira.components.adf import adf_text, as_adf
+
 
 def issue_record(issue: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
     fields = issue.get("fields") or {}
@@ -25,6 +28,8 @@ def issue_record(issue: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[st
     record["projectId"] = project.get("id")
     record["projectKey"] = project.get("key")
     record["custom_fields"] = readable_custom_fields(fields, fields_by_id)
+    record["descriptionText"] = adf_text(fields.get("description"))
+    record["environmentText"] = adf_text(fields.get("environment"))
     return record
 
 
@@ -121,10 +126,22 @@ RECORD_TIMES = MappingProxyType({
 })
 
 
-def with_rfc3339(data: Dict[str, Any], stream: str) -> Dict[str, Any]:
+# Rich text: one type (the ADF document) and its plain text beside it, made here from the document (no request).
+RICH_TEXT = MappingProxyType({
+    "issue_comments": (("body", "bodyText"),),
+    "issue_worklogs": (("comment", "commentText"),),
+})
+
+
+def as_declared(data: Dict[str, Any], stream: str) -> Dict[str, Any]:
+    """A record as the stream declares it: its times RFC 3339 (UTC), its rich text an ADF document plus plain text."""
     for key in RECORD_TIMES.get(stream, ()):
         if key in data:
             data[key] = rfc3339(data[key])
+    for key, text_key in RICH_TEXT.get(stream, ()):
+        if key in data:
+            data[key] = as_adf(data[key])
+            data[text_key] = adf_text(data[key])
     return data
 
 

@@ -15,7 +15,7 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_jira.components.issue_family.records import with_rfc3339
+from source_jira.components.issue_family.records import as_declared
 from source_jira.components.issue_family.session import SessionHolder, SyncSession
 from source_jira.components.issue_family.windows import Window, WindowedCursor, cut_windows
 
@@ -93,4 +93,4 @@ class WindowedRetriever(SessionBound, CursorOwnedRetriever):
         return list(zip(times, index.ids[window.first:stop]))
 
     def _record(self, data: Dict[str, Any], stream_slice: StreamSlice) -> Record:
-        return Record(data=with_rfc3339(data, self.name), stream_name=self.name, associated_slice=stream_slice)
+        return Record(data=as_declared(data, self.name), stream_name=self.name, associated_slice=stream_slice)

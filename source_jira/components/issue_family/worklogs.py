@@ -21,7 +21,7 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from source_jira.components.http import send_json, token_pages
 from source_jira.components.issue_family.index import ID_PAGE, SEARCH_PATH
 from source_jira.components.issue_family.jql import base_clauses, ids_jql
-from source_jira.components.issue_family.records import with_rfc3339
+from source_jira.components.issue_family.records import as_declared
 from source_jira.components.issue_family.retriever import CursorOwnedRetriever, SessionBound
 from source_jira.components.issue_family.windows import START_KEY
 from source_jira.components.pagination import PageProgress
@@ -101,7 +101,7 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
         for worklog in worklogs:
             issue_id = str(worklog.get("issueId"))
             if allowed is None or issue_id in allowed:
-                data = with_rfc3339({**worklog, "id": str(worklog.get("id")), "issueId": issue_id}, self.name)
+                data = as_declared({**worklog, "id": str(worklog.get("id")), "issueId": issue_id}, self.name)
                 yield Record(data=data, stream_name=self.name, associated_slice=stream_slice)
 
     def _issues_in_scope(self, issue_ids: Set[str]) -> Optional[Set[str]]:
