@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import re
+import socket
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import requests
+from urllib3.exceptions import NameResolutionError
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
@@ -288,6 +290,24 @@ class JiraErrorHandler(DelegatesRetryLimits, ErrorHandler):
         )
 
 
+DNS_RETRIES = 2  # a failed DNS look-up is retried this often (a blip), then the site is taken to be wrong
+
+
+def dns_failure(exc: BaseException) -> bool:
+    """Whether an error is a failed DNS look-up (urllib3's NameResolutionError, a socket.gaierror) at any depth."""
+    seen, stack = set(), [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (socket.gaierror, NameResolutionError)):
+            return True
+        if isinstance(item, BaseException):
+            stack += [item.__cause__, item.__context__, getattr(item, "reason", None)] + [a for a in item.args if isinstance(a, BaseException)]
+    return False
+
+
 @dataclass
 class JiraBackoff(BackoffStrategy):
     """`Retry-After` seconds (else the time to `X-RateLimit-Reset`) when Jira says how long, plus a little jitter so
@@ -307,6 +327,15 @@ class JiraBackoff(BackoffStrategy):
         self._random = random.Random()
 
     def wanted_wait(self, response_or_exception: Any, attempt_count: int) -> float:
+        if isinstance(response_or_exception, BaseException) and dns_failure(response_or_exception) and int(attempt_count or 1) > DNS_RETRIES:
+            # a name that does not resolve twice running is a wrong site, not a blip: say so in seconds, not minutes
+            # (the generic manifest runner's `check` has no pre-flight of its own)
+            request = request_of(response_or_exception)
+            host = urlsplit(getattr(request, "url", "") or "").hostname or "the Jira site"
+            raise AirbyteTracedException(
+                message=f"The Jira site '{host}' was not found (DNS lookup failed {attempt_count} times): check the domain, e.g. acme.atlassian.net.",
+                failure_type=FailureType.config_error,
+            )
         told = self.header_wait(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
         if told is not None:
             if told > self._header_cap:
