@@ -72,3 +72,25 @@ def test_official_state_continues_where_it_stopped(fake_jira, site, form):
         final = next(s["stream"]["stream_state"] for s in result.final_state() if s["stream"]["stream_descriptor"]["name"] == name)
         assert set(final) == {"updated"} and str(final["updated"]).isdigit(), f"{name}: not this connector's own state: {final}"
         assert int(final["updated"]) >= cut - LOOKBACK_MS, (name, final)
+
+
+def test_official_agile_states_become_one_global_cursor(fake_jira, site):
+    """The official connector keeps one cursor per sprint and per board (174 of them on a small site); this
+    connector continues from the oldest stream-wide value with one global cursor, and keeps no partition list."""
+    _, _, instant = site
+    discovered = run_connector("discover", fake_jira.config(), ca_path=fake_jira.ca_path).catalog()
+    agile = ["sprint_issues", "board_issues"]
+    catalog = configured_catalog(discovered, agile)
+    full = run_connector("read", fake_jira.config(), catalog, ca_path=fake_jira.ca_path)
+    official = instant.strftime("%Y-%m-%dT%H:%M:%S%z")
+    states = {name: _with_cursor(copy.deepcopy(CAPTURED[name]), official) for name in agile}
+    result = run_connector("read", fake_jira.config(), catalog, state=_messages(states), ca_path=fake_jira.ca_path)
+    assert result.returncode == 0 and not result.errors(), (result.errors(), result.stderr[-1500:])
+    cut = int(instant.timestamp() * 1000)
+    for name in agile:
+        got = result.records(name)
+        newer = [r for r in full.records(name) if _jira_ms(r["updated"]) >= cut]
+        assert newer and {r["issueId"] for r in newer} <= {r["issueId"] for r in got}, name
+        assert len(got) < len(full.records(name)), f"{name}: read everything again"
+        final = next(s["stream"]["stream_state"] for s in result.final_state() if s["stream"]["stream_descriptor"]["name"] == name)
+        assert final.get("use_global_cursor") is True and "states" not in final, f"{name}: {str(final)[:300]}"
