@@ -50,7 +50,7 @@ def site(fake_jira):
     return catalog, full, instant
 
 
-@pytest.mark.parametrize("form", ["nested 4.0.0 state", "flat declared state"])
+@pytest.mark.parametrize("form", ["nested 4.0.0 state", "flat declared state", "legacy state object", "LEGACY message"])
 def test_official_state_continues_where_it_stopped(fake_jira, site, form):
     catalog, full, instant = site
     official = instant.strftime("%Y-%m-%dT%H:%M:%S%z")  # e.g. 2026-06-30T04:00:00-0700
@@ -58,7 +58,12 @@ def test_official_state_continues_where_it_stopped(fake_jira, site, form):
         states = {name: _with_cursor(copy.deepcopy(CAPTURED[name]), official) for name in FAMILY}
     else:
         states = {name: {"updated": official} for name in FAMILY}
-    result = run_connector("read", fake_jira.config(), catalog, state=_messages(states), ca_path=fake_jira.ca_path)
+    messages = _messages(states)
+    if form == "legacy state object":  # what older platforms kept: {stream: state}
+        messages = {name: {"updated": official} for name in FAMILY}
+    elif form == "LEGACY message":
+        messages = [{"type": "LEGACY", "data": {name: {"updated": official} for name in FAMILY}}]
+    result = run_connector("read", fake_jira.config(), catalog, state=messages, ca_path=fake_jira.ca_path)
     assert result.returncode == 0 and not result.errors(), (result.errors(), result.stderr[-1500:])
 
     cut = int(instant.timestamp() * 1000)

@@ -59,6 +59,24 @@ def state_shape_problem(raw: Any) -> Optional[str]:
     return None
 
 
+def per_stream_states(raw: Any) -> List[Dict[str, Any]]:
+    """A state file as per-stream state messages. The legacy forms — an object of stream states, and LEGACY messages
+    (`{"type": "LEGACY", "data": {stream: state}}`, as older connectors and platforms wrote them) — become one STREAM
+    message per stream; the CDK would otherwise ignore them and read everything again."""
+    if isinstance(raw, Mapping):
+        raw = [{"type": "LEGACY", "data": raw}]
+    messages: List[Dict[str, Any]] = []
+    for message in raw if isinstance(raw, list) else []:
+        kind = message.get("type", "LEGACY" if "data" in message else None)
+        if kind == "LEGACY":
+            for name, value in (message.get("data") or {}).items():
+                if isinstance(value, Mapping):
+                    messages.append({"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": dict(value)}})
+        else:
+            messages.append(dict(message))
+    return messages
+
+
 def _stream_states(messages: List[Any]) -> Dict[str, Mapping[str, Any]]:
     states: Dict[str, Mapping[str, Any]] = {}
     for message in messages or []:

@@ -63,12 +63,14 @@ def run(args: Optional[List[str]] = None) -> None:
         config = SourceJira.read_config(config_path) if config_path else None
         register_config_secrets(config)
         catalog = SourceJira.read_catalog(catalog_path) if catalog_path else None
+        state = None
         if state_path:
-            problem = inputs.state_shape_problem(_load_json(state_path, "state"))
+            raw_state = _load_json(state_path, "state")
+            problem = inputs.state_shape_problem(raw_state)
             if problem:
                 _fail(command, problem, FailureType.config_error)
                 return
-        state = SourceJira.read_state(state_path) if state_path else None
+            state = SourceJira.read_state(state_path) or None
         source = SourceJira(catalog=catalog, config=config, state=state, config_path=config_path)
         if source._config:
             register_config_secrets(source._config)

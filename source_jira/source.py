@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+import orjson
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
+from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteMessage, AirbyteStateMessage, AirbyteStateMessageSerializer, ConfiguredAirbyteCatalog, Status
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira import cdk_adapter
+from source_jira.inputs import per_stream_states
 from source_jira.components.issue_family.session import SessionHolder
 from source_jira.transport import guard_message, refused_address, refused_host
 
@@ -46,6 +48,16 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
         # this holder as their streams are built.
         self._issue_family = SessionHolder()
         self._transport = cdk_adapter.install(self, self._issue_family)
+
+    @classmethod
+    def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
+        """The state file as per-stream messages, its legacy forms included ({stream: state}, LEGACY messages), which
+        the CDK would fail on or ignore — and read everything again (source_jira/inputs.py, per_stream_states)."""
+        if not state_path:
+            return []
+        with open(state_path, "rb") as handle:
+            raw = orjson.loads(handle.read() or b"null")
+        return [AirbyteStateMessageSerializer.load(message) for message in per_stream_states(raw)]
 
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog,
              state: Optional[List[AirbyteStateMessage]] = None) -> Iterator[AirbyteMessage]:
