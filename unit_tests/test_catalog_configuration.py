@@ -196,3 +196,40 @@ def test_audit_records_incremental_pages_with_offset_and_moves_state_forward():
         read_stream("audit_records", config, sync_mode=SyncMode.incremental, state=stream_state("audit_records", state))
         sent = parse_qs(urlparse(m.request_history[-1].url).query)
     assert sent["from"] == ["2025-03-01T10:00:00.000+0000"]
+
+
+FILTER_EXPAND = "description,owner,jql,viewUrl,searchUrl,favourite,favouritedCount,sharePermissions,editPermissions,isWritable,subscriptions,approximateLastUsed"
+
+
+def test_favourite_and_own_filters():
+    config = base_config()
+    mine = {"id": "10010", "name": "My open issues", "owner": user(0), "jql": "assignee = currentUser()", "favourite": True, "sharePermissions": []}
+    starred = {"id": "10020", "name": "Open bugs", "owner": user(3), "jql": "issuetype = Bug", "favourite": True, "sharePermissions": [{"id": 1, "type": "global"}]}
+    with HttpMocker() as http:
+        get(http, "filter/favourite", [mine, starred], expand=FILTER_EXPAND)
+        favourites = records_of(read_stream("filter_favourite", config))
+    with HttpMocker() as http:
+        get(http, "filter/my", [mine, starred], expand=FILTER_EXPAND, includeFavourites="true")
+        own = records_of(read_stream("filter_my", config))
+    assert [r["id"] for r in favourites] == [r["id"] for r in own] == ["10010", "10020"]
+    assert_records_match_schema("filter_favourite", favourites, config)
+    assert_records_match_schema("filter_my", own, config)
+
+
+def test_my_permissions_globally_and_per_configured_project():
+    config = base_config(projects=["ALPHA"])
+    asked = "BROWSE_PROJECTS,ADMINISTER,SYSTEM_ADMIN,ADMINISTER_PROJECTS,VIEW_VOTERS_AND_WATCHERS,USER_PICKER,VIEW_DEV_TOOLS,VIEW_READONLY_WORKFLOW"
+
+    def answer(granted):
+        return {"permissions": {key: {"id": str(i), "key": key, "name": key.title(), "type": "PROJECT", "description": "",
+                                      "havePermission": key in granted} for i, key in enumerate(asked.split(","))}}
+
+    with HttpMocker() as http:
+        get(http, "mypermissions", answer({"BROWSE_PROJECTS"}), permissions=asked)
+        get(http, "mypermissions", answer({"BROWSE_PROJECTS", "VIEW_VOTERS_AND_WATCHERS"}), permissions=asked, projectKey="ALPHA")
+        records = records_of(read_stream("my_permissions", config))
+    rows = {(r["scope"], r["key"]): r["havePermission"] for r in records}
+    assert len(rows) == len(records) == 16
+    assert rows[("global", "BROWSE_PROJECTS")] and not rows[("global", "VIEW_VOTERS_AND_WATCHERS")]
+    assert rows[("ALPHA", "VIEW_VOTERS_AND_WATCHERS")] and not rows[("ALPHA", "ADMINISTER")]
+    assert_records_match_schema("my_permissions", records, config)

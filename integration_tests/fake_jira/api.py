@@ -1254,6 +1254,22 @@ def filter_search(req: Req):
     return page_bean(req, fs, lambda f: filter_json(req, f, expand), default_max=50, cap=100)
 
 
+@route("GET", API + "/filter/favourite")
+def filter_favourite(req: Req):
+    """The connector's account's favourite filters: a bare list (no paging)."""
+    expand = _expand_set(req.q("expand"))
+    return [filter_json(req, f, expand) for f in req.site.filters if f["id"] in req.site.favourite_filter_ids]
+
+
+@route("GET", API + "/filter/my")
+def filter_my(req: Req):
+    """Filters the account owns, plus its favourites with includeFavourites=true: a bare list."""
+    expand = _expand_set(req.q("expand"))
+    favourites = (req.q("includeFavourites") or "").lower() == "true"
+    return [filter_json(req, f, expand) for f in req.site.filters
+            if f["owner"] == 0 or (favourites and f["id"] in req.site.favourite_filter_ids)]
+
+
 @route("GET", API + "/filter/{id}")
 def filter_get(req: Req):
     f = req.site.filter_by_id.get(req.params["id"])
@@ -1368,7 +1384,17 @@ def permissions(req: Req):
 
 @route("GET", API + "/mypermissions")
 def my_permissions(req: Req):
-    want = req.qlist("permissions") or [p[0] for p in C.PERMISSIONS]
+    """Jira Cloud requires `permissions` (comma-separated keys); a project context is projectKey or projectId."""
+    want = [k.strip() for v in req.qlist("permissions") for k in str(v).split(",") if k.strip()]
+    if not want:
+        raise HttpError(400, ["The 'permissions' query parameter is required."])
+    known = {p[0] for p in C.PERMISSIONS}
+    unknown = [k for k in want if k not in known]
+    if unknown:
+        raise HttpError(400, [f"Unrecognized permission keys: {', '.join(unknown)}"])
+    key = req.q("projectKey")
+    if key and req.site.find_project(key) is None:
+        raise HttpError(404, [f"No project could be found with key '{key}'."])
     return {"permissions": {k: {"id": str(10000 + i), "key": k, "name": n, "type": t, "description": d, "havePermission": True}
                             for i, (k, n, t, d) in enumerate(C.PERMISSIONS) if k in want}}
 

@@ -259,3 +259,7 @@ MIME_TYPES = [
     ("png", "image/png"), ("jpg", "image/jpeg"), ("pdf", "application/pdf"), ("txt", "text/plain"),
     ("log", "text/plain"), ("csv", "text/csv"), ("zip", "application/zip"), ("json", "application/json"),
 ]
+
+# The permissions the connector's `my_permissions` stream asks about (manifest.yaml): what its streams need.
+MY_PERMISSIONS_ASKED = ("BROWSE_PROJECTS", "ADMINISTER", "SYSTEM_ADMIN", "ADMINISTER_PROJECTS", "VIEW_VOTERS_AND_WATCHERS",
+                        "USER_PICKER", "VIEW_DEV_TOOLS", "VIEW_READONLY_WORKFLOW")

@@ -261,6 +261,7 @@ STREAM_PKS: dict[str, list[str]] = {
     "screen_schemes": ["id"], "filters": ["id"], "filter_sharing": ["filterId", "id"],
     "dashboards": ["id"], "application_roles": ["key"], "time_tracking": ["key"],
     "server_info": ["baseUrl"], "myself": ["accountId"], "permissions": ["key"],
+    "filter_favourite": ["id"], "filter_my": ["id"], "my_permissions": ["scope", "key"],
     "audit_records": ["id"], "priority_schemes": ["id"],
     # streams of the official connector kept for migration
     "avatars": ["avatarType", "id"], "issue_navigator_settings": ["value"], "jira_settings": ["id"],
@@ -927,11 +928,14 @@ class Site:
                 s["id"] = share_id
                 share_id += 1
                 sh.append(s)
-            self.filters.append({"id": str(next_fid), "name": name, "owner": rng.choice(self.humans[:15]),
+            owner = rng.choice(self.humans[:15])
+            self.filters.append({"id": str(next_fid), "name": name, "owner": 0 if name == "My open issues" else owner,
                                  "jql": jql, "description": rng.choice(["", "Team filter"]), "shares": sh,
                                  "favouritedCount": rng.randint(0, 6)})
             next_fid += 1
         self.filter_by_id = {f["id"]: f for f in self.filters}
+        # the connector's account (user 0) has starred every other filter that anybody starred
+        self.favourite_filter_ids = {f["id"] for i, f in enumerate(self.filters) if f["favouritedCount"] > 0 and i % 2 == 0}
         # dashboards
         self.dashboards = [{"id": "10000", "name": "Default dashboard", "owner": None, "system": True,
                             "shares": [{"id": share_id, "type": "global"}]}]
@@ -1294,6 +1298,8 @@ class Site:
     def ground_truth(self, stream: str, projects: Iterable[str] | None = None) -> set[tuple]:
         if stream not in STREAM_PKS:
             raise KeyError(f"unknown stream {stream!r}")
+        if stream == "my_permissions":
+            return self._my_permissions(projects)
         keys = None
         if projects:
             keys = set()
@@ -1497,6 +1503,18 @@ class Site:
 
     def _gt_filters(self, issues):
         return ((f["id"],) for f in self.filters)
+
+    def _gt_filter_favourite(self, issues):
+        return ((f["id"],) for f in self.filters if f["id"] in self.favourite_filter_ids)
+
+    def _gt_filter_my(self, issues):
+        return ((f["id"],) for f in self.filters if f["owner"] == 0 or f["id"] in self.favourite_filter_ids)
+
+    def _my_permissions(self, projects):
+        """One row per (scope, permission the connector asks): the global scope and each configured project."""
+        from integration_tests.fake_jira.catalog import MY_PERMISSIONS_ASKED
+
+        return {(scope, key) for scope in ["global"] + list(projects or []) for key in MY_PERMISSIONS_ASKED}
 
     def _gt_filter_sharing(self, issues):
         return ((f["id"], s["id"]) for f in self.filters for s in f["shares"])
