@@ -36,3 +36,14 @@ def test_rich_text_has_one_type_and_its_text_beside_it():
     worklog = as_declared({"comment": DOC}, "issue_worklogs")
     assert worklog["comment"] is DOC and worklog["commentText"].startswith("Title\n")
     assert as_adf(None) is None
+
+
+def test_the_development_field_says_where_pull_requests_are():
+    from source_jira.components.issue_family.records import pull_request_apps
+
+    field = ('{pullrequest={dataType=pullrequest, state=OPEN, stateCount=2}, json={"cachedValue":{"errors":[],"summary":'
+             '{"pullrequest":{"overall":{"count":2},"byInstanceType":{"GitHub":{"count":2,"name":"GitHub"},"stash":{"count":0}}}}},"isStale":false}}')
+    assert pull_request_apps(field) == ["GitHub"]
+    assert pull_request_apps("{}") == [] and pull_request_apps(None) == []
+    assert pull_request_apps("{repository={count=3}}") == []  # commits only: no pull request
+    assert pull_request_apps("{pullrequest={dataType=pullrequest, stateCount=1}}") is None  # some, but not where: ask

@@ -1254,6 +1254,21 @@ def filter_search(req: Req):
     return page_bean(req, fs, lambda f: filter_json(req, f, expand), default_max=50, cap=100)
 
 
+@route("GET", "/rest/dev-status/latest/issue/detail")
+@route("GET", "/rest/dev-status/1.0/issue/detail")
+def dev_status_detail(req: Req):
+    """Jira's undocumented development-information API: the pull requests of one issue for one application type."""
+    issue_id, app, kind = req.q("issueId"), req.q("applicationType"), req.q("dataType")
+    if not issue_id or not app or not kind:
+        raise HttpError(400, ["issueId, applicationType and dataType are required."])
+    it = req.site.find_issue(issue_id)
+    if it is None:
+        raise HttpError(404, ["Issue does not exist or you do not have permission to see it."])
+    prs = [p for a, p in req.r.pull_requests(it) if a == app] if kind == "pullrequest" else []
+    return {"errors": [], "detail": [{"pullRequests": prs, "branches": [], "repositories": [],
+                                      "_instance": {"name": app, "type": app, "id": app.lower(), "typeName": app}}]}
+
+
 @route("GET", API + "/filter/favourite")
 def filter_favourite(req: Req):
     """The connector's account's favourite filters: a bare list (no paging)."""

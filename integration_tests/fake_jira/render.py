@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import html
 from typing import Any
 
@@ -334,6 +336,45 @@ class Renderer:
                             "from": None, "fromString": lc.words(3, 10), "to": None, "toString": lc.words(3, 12)})
         return out
 
+    # -- development information (Jira's undocumented dev-status API) -------------------------------------------
+    def pull_requests(self, it: Issue) -> list:
+        """(application type, pull request) linked to the issue: about one issue in eight has 1-3 of them."""
+        lc = Lcg(self.site.seed, it.id, 17)
+        if not lc.chance(0.125):
+            return []
+        out = []
+        for n in range(1 + lc.below(3)):
+            app = lc.choice(("GitHub", "bitbucket"))
+            repo = lc.choice(("backend", "web", "mobile"))
+            number = 100 + 300 * n + lc.below(300)  # unique within the issue
+            state = lc.choice(("OPEN", "MERGED", "MERGED", "DECLINED"))
+            author = self.site.users[lc.choice(self.site.humans)]
+            out.append((app, {
+                "author": {"name": author.display_name, "avatar": ""},
+                "id": f"#{number}", "name": f"{it.key}: change {n + 1}", "commentCount": lc.below(6),
+                "source": {"branch": f"feature/{it.key.lower()}-{n}", "url": f"https://git.example/{repo}/tree/feature"},
+                "destination": {"branch": "main", "url": f"https://git.example/{repo}/tree/main"},
+                "reviewers": [], "status": state, "url": f"https://git.example/{repo}/pull/{number}",
+                "lastUpdate": self.dt(it.updated), "repositoryId": f"{app.lower()}-{repo}", "repositoryName": repo,
+                "repositoryUrl": f"https://git.example/{repo}"}))
+        return out
+
+    def development_field(self, it: Issue) -> str:
+        """The Development field as Jira Cloud writes it: "{}" without development information, else a summary string
+        whose `json` part names the counts per application type."""
+        prs = self.pull_requests(it)
+        if not prs:
+            return "{}"
+        by_type: dict = {}
+        for app, _ in prs:
+            by_type[app] = {"count": by_type.get(app, {}).get("count", 0) + 1, "name": app}
+        summary = {"cachedValue": {"errors": [], "summary": {"pullrequest": {"overall": {
+            "count": len(prs), "lastUpdated": self.dt(it.updated), "stateCount": len(prs), "state": "OPEN",
+            "details": {"openCount": sum(1 for _, p in prs if p["status"] == "OPEN"), "total": len(prs)}, "open": True},
+            "byInstanceType": by_type}}}, "isStale": False}
+        return (f"{{pullrequest={{dataType=pullrequest, state=OPEN, stateCount={len(prs)}}}, "
+                f"json={json.dumps(summary, separators=(',', ':'))}}}")
+
     def history(self, it: Issue, h: tuple, field_ids: set | None = None) -> dict | None:
         items = self.history_items(it, h)
         if field_ids:
@@ -467,7 +508,7 @@ class Renderer:
             return self.issue_ref(it.parent) if it.parent is not None and not it.parent.deleted else None
         # custom fields
         if f == "customfield_10000":
-            return "{}"
+            return self.development_field(it)
         if f == "customfield_10011":
             return it.epic_name
         if f == "customfield_10014":

@@ -229,7 +229,7 @@ PROPERTY_KEYS = ["support.ticket", "myapp.sync-state", "com.acme.risk", "dev.rev
 # Ground-truth streams whose content changes when issues are deleted (their PKs vanish with the
 # issue): every issue-derived stream plus the agile membership streams and epics.
 DEPENDS_ON_DELETED = frozenset({
-    "issues", "issue_ids", "issue_changelogs", "issue_field_history", "issue_comments", "issue_worklogs",
+    "issues", "issue_ids", "issue_changelogs", "issue_field_history", "issue_comments", "issue_worklogs", "pull_requests",
     "issue_attachments", "issue_watchers", "issue_votes", "issue_remote_links",
     "issue_properties", "issue_transitions", "sprint_issues", "board_issues", "epics",
 })
@@ -262,6 +262,7 @@ STREAM_PKS: dict[str, list[str]] = {
     "dashboards": ["id"], "application_roles": ["key"], "time_tracking": ["key"],
     "server_info": ["baseUrl"], "myself": ["accountId"], "permissions": ["key"],
     "filter_favourite": ["id"], "filter_my": ["id"], "my_permissions": ["scope", "key"],
+    "pull_requests": ["issueId", "repositoryId", "id"],
     "audit_records": ["id"], "priority_schemes": ["id"],
     # streams of the official connector kept for migration
     "avatars": ["avatarType", "id"], "issue_navigator_settings": ["value"], "jira_settings": ["id"],
@@ -1331,6 +1332,12 @@ class Site:
 
         render = Renderer(self)
         return ((str(h[0]), i) for it in issues for h in it.histories for i, _ in enumerate(render.history_items(it, h)))
+
+    def _gt_pull_requests(self, issues):
+        from integration_tests.fake_jira.render import Renderer
+
+        render = Renderer(self)
+        return {(str(it.id), pr["repositoryId"], pr["id"]) for it in issues for _, pr in render.pull_requests(it)}
 
     def _gt_issue_comments(self, issues):
         return ((str(c[0]),) for it in issues for c in it.comments)

@@ -11,6 +11,7 @@ into the values added and removed)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from types import MappingProxyType
@@ -200,3 +201,39 @@ def field_history_rows(history: Mapping[str, Any], issue_id: str, issue_key: Opt
             "removed": removed,
         })
     return rows
+
+
+DEV_FIELD = ":devsummarycf"  # the schema.custom suffix of Jira's Development field
+
+
+def development_field(fields_by_id: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
+    """The id of the site's Development field (it summarises the development information of an issue)."""
+    for field_id, meta in fields_by_id.items():
+        if str((meta.get("schema") or {}).get("custom") or "").endswith(DEV_FIELD):
+            return field_id
+    return None
+
+
+def pull_request_apps(value: Any) -> Optional[List[str]]:
+    """The application types (GitHub, bitbucket, ...) holding pull requests of an issue, from its Development field:
+    [] when it has none; None when the field says there are some but not where (then ask dev-status's summary)."""
+    if value in (None, "", "{}"):
+        return []
+    text = str(value)
+    if "pullrequest" not in text:
+        return []
+    if "json=" in text:
+        try:
+            summary = json.loads(text.split("json=", 1)[1][:-1])
+            by_type = (((summary.get("cachedValue") or {}).get("summary") or {}).get("pullrequest") or {}).get("byInstanceType") or {}
+            return [app for app, info in by_type.items() if isinstance(info, Mapping) and (info.get("count") or 0) > 0]
+        except (ValueError, AttributeError):
+            return None
+    return None
+
+
+def pull_request_payload(issue: Mapping[str, Any], dev_field: Optional[str]) -> Optional[Dict[str, Any]]:
+    """What `pull_requests` keeps of an issue of a search page: only issues with development information."""
+    fields = issue.get("fields") or {}
+    apps = pull_request_apps(fields.get(dev_field)) if dev_field else []
+    return {"issueId": str(issue["id"]), "issueKey": issue.get("key"), "updated": fields.get("updated"), "apps": apps}

@@ -1,4 +1,4 @@
-"""`issues`, `issue_comments` and `issue_attachments`: three views of the same `search/jql` pages. Python because a
+"""`issues`, `issue_comments`, `issue_attachments` and `pull_requests`: views of the same `search/jql` pages. Python because a
 page is fetched once per sync for every selected view (whichever view asks first fetches it and leaves the others
 their compact part, in the session's spool), and an incomplete comment page is completed per issue in the
 background while the window goes on."""
@@ -9,12 +9,20 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_jira.components.http import next_token, send_json, sized_json, token_pages
+from source_jira.components.http import next_token, send_json, send_optional, sized_json, token_pages
 from source_jira.components.issue_family.index import ISSUE_PAGE, SEARCH_PATH
 from source_jira.components.issue_family.jql import jira_ms, window_jql
-from source_jira.components.issue_family.records import attachment_payload, comment_payload, issue_record
+from source_jira.components.issue_family.records import (
+    attachment_payload,
+    comment_payload,
+    development_field,
+    issue_record,
+    pull_request_payload,
+    rfc3339,
+)
 from source_jira.components.issue_family.retriever import WindowedRetriever
 from source_jira.components.issue_family.session import SEARCH_VIEWS
 from source_jira.components.issue_family.windows import Window
@@ -25,11 +33,13 @@ COMMENT_PAGE = 5000  # asked of `issue/{id}/comment`; Jira caps it whatever is a
 
 @dataclass
 class IssueSearchRetriever(WindowedRetriever):
+    dev_requester: Optional[HttpRequester] = None  # pull_requests: GET rest/dev-status/latest/issue/detail
+
     def _holds_state(self) -> bool:
-        return self.name != "issues"  # comments and attachments are filtered by their own time
+        return self.name in ("issue_comments", "issue_attachments")  # filtered by their own time
 
     def _plan(self, coarse: List[Tuple[int, int]]) -> List[Window]:
-        if self.name == "issues":  # `/field` (custom field names) loads while the id scan runs, not after page one
+        if self.name in ("issues", "pull_requests"):  # `/field` loads while the id scan runs, not after page one
             self.session.background(self.session.field_names, self.get_requester or self.requester)
         return super()._plan(coarse)
 
@@ -51,6 +61,9 @@ class IssueSearchRetriever(WindowedRetriever):
                 if not item["complete"]:
                     self.session.prefetch_comments(item["issueId"], self._comment_loader(item))
             return payloads
+        if view == "pull_requests":
+            dev_field = development_field(self.session.field_names(self.get_requester or self.requester))
+            return [pull_request_payload(issue, dev_field) for issue in issues]
         return [attachment_payload(issue) for issue in issues]
 
     def _pages(self, jql: str) -> Iterator[Any]:
@@ -81,6 +94,8 @@ class IssueSearchRetriever(WindowedRetriever):
                         incomplete.append((item, self.session.comments_of(item["issueId"], self._comment_loader(item))))
                         continue
                     yield from self._children(item, "comments", item["comments"], "updated", window, stream_slice)
+                elif self.name == "pull_requests":
+                    yield from self._pull_requests(item, stream_slice)
                 else:
                     yield from self._children(item, "attachments", item["attachments"], "created", window, stream_slice)
         for item, future in incomplete:  # same window: the state moves only when the window is done
@@ -94,6 +109,24 @@ class IssueSearchRetriever(WindowedRetriever):
             if window.sync_lower <= 0 or (jira_ms(child.get(time_field)) or 0) >= window.sync_lower:
                 yield self._record({**child, "issueId": item["issueId"], "issueKey": item["issueKey"]}, stream_slice)
         self.windows.visited(item.get("updated"), stream_slice)
+
+    def _pull_requests(self, item: Mapping[str, Any], stream_slice: StreamSlice) -> Iterable[Record]:
+        """The pull requests of an issue with development information: one dev-status request per application type
+        (issues without any, as their Development field says, cost nothing). The dev-status API is undocumented."""
+        apps = item["apps"]
+        if apps is None:  # the field says there is some, but not where: ask the summary
+            summary = send_optional(self.dev_requester, "issue/summary", params={"issueId": item["issueId"]}) or {}
+            by_type = ((summary.get("summary") or {}).get("pullrequest") or {}).get("byInstanceType") or {}
+            apps = [app for app, info in by_type.items() if isinstance(info, Mapping) and (info.get("count") or 0) > 0]
+        issue_updated = rfc3339(item.get("updated"))
+        for app in apps:
+            answer = send_optional(self.dev_requester, "issue/detail",
+                                   params={"issueId": item["issueId"], "applicationType": app, "dataType": "pullrequest"}) or {}
+            for detail in answer.get("detail") or []:
+                for pull_request in detail.get("pullRequests") or []:
+                    yield self._record({**pull_request, "issueId": item["issueId"], "issueKey": item["issueKey"],
+                                        "issueUpdated": issue_updated, "applicationType": app}, stream_slice)
+        self.windows.visited(issue_updated, stream_slice)
 
     def _comment_loader(self, item: Mapping[str, Any]) -> Any:
         return lambda: list(self._all_comments(item["issueId"], item["comments"]))

@@ -28,7 +28,7 @@ from source_jira.components.issue_family.index import IssueIndex
 from source_jira.components.issue_family.jql import window_jql
 from source_jira.components.pagination import PageProgress
 
-SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments")  # streams that read the same search pages
+SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "pull_requests")  # streams that read the same search pages
 CHANGELOG_VIEWS = ("issue_changelogs", "issue_field_history")  # streams that read the same bulkfetch pages
 BACKGROUND_THREADS = 6  # prefetch threads of a session, on top of the CDK's workers
 COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
