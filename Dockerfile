@@ -1,7 +1,8 @@
 # The source-jira connector image, the Airbyte way: built on Airbyte's python-connector-base (Python 3.11, user
 # `airbyte`, /airbyte owned by it), `pip install .` in a build stage, an /entrypoint.sh running `source-jira "$@"`.
-#   docker build -t airbyte/source-jira:dev .
-#   docker run --rm airbyte/source-jira:dev spec
+#   docker build -t source-jira-bulk:dev .
+#   docker run --rm source-jira-bulk:dev spec
+# The image name is this connector's own (metadata.yaml's dockerRepository), not that of Airbyte's official Jira source.
 # BASE_IMAGE may be overridden for a local build (e.g. with a locally built base when no registry is reachable:
 # see scripts/podman_base.sh); the default stays Airbyte's published base, pinned by digest (metadata.yaml's
 # connectorBuildOptions.baseImage names the same image).
@@ -25,5 +26,5 @@ RUN printf '#!/bin/sh\nset -e\nexec source-jira "$@"\n' > /entrypoint.sh && chmo
 USER airbyte
 ENV AIRBYTE_ENTRYPOINT="/entrypoint.sh"
 ENTRYPOINT ["/entrypoint.sh"]
-LABEL io.airbyte.name=airbyte/source-jira
+LABEL io.airbyte.name=source-jira-bulk
 LABEL io.airbyte.version=${CONNECTOR_VERSION}

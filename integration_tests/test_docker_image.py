@@ -75,7 +75,7 @@ def test_image_is_built_the_airbyte_way(image):
     assert config["Entrypoint"] == ["/entrypoint.sh"]
     assert "AIRBYTE_ENTRYPOINT=/entrypoint.sh" in config["Env"]
     assert config["User"] == "airbyte"
-    assert config["Labels"]["io.airbyte.name"] == "airbyte/source-jira"
+    assert config["Labels"]["io.airbyte.name"] == yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]["dockerRepository"]
     assert config["Labels"]["io.airbyte.version"] == package_version()
 
 

@@ -19,7 +19,7 @@ def test_wheel_install_runs_spec_and_discover(tmp_path):
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)],
         check=True, capture_output=True, timeout=300,
     )
-    wheel = next(dist.glob("airbyte_source_jira-*.whl"))
+    wheel = next(dist.glob("source_jira_bulk-*.whl"))
     target = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(target)
     site = next((target / "lib").glob("python*/site-packages"))

@@ -18,6 +18,11 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Airbyte's official Jira source (airbyte-source-jira 4.0.0): this connector is a drop-in for its users, not it.
+OFFICIAL_DEFINITION_ID = "68e63de2-bb83-4c7e-93fa-a8a9051e3993"
+OFFICIAL_IMAGE = "airbyte/source-jira"
+OFFICIAL_PACKAGE = "airbyte-source-jira"
+
 REQUIRED_DATA_KEYS = {
     # ConnectorMetadataDefinitionV0's required keys, plus what Airbyte's registry and build expect of a connector.
     "name", "definitionId", "connectorType", "dockerRepository", "dockerImageTag", "license", "documentationUrl",
@@ -62,14 +67,15 @@ def test_metadata_has_every_required_key(metadata):
     assert str(uuid.UUID(data["definitionId"])) == data["definitionId"]
     assert data["connectorType"] == "source"
     assert data["connectorSubtype"] == "api"
-    assert data["name"] == "Jira"
-    assert data["dockerRepository"] == "airbyte/source-jira"
+    assert "Jira" in data["name"]
     assert data["releaseStage"] in {"alpha", "beta", "generally_available", "custom"}
     assert data["supportLevel"] in {"community", "certified", "archived"}
     assert data["ab_internal"]["sl"] in {0, 100, 200, 300}
     assert data["ab_internal"]["ql"] in {0, 100, 200, 300, 400, 500, 600}
     assert {"language:python", "cdk:low-code"} <= set(data["tags"])
-    assert data["documentationUrl"].startswith("https://")
+    # No public docs site: a URL, or the docs page of this repository.
+    url = data["documentationUrl"]
+    assert url.startswith("https://") or (ROOT / url).is_file(), url
     assert (ROOT / data["icon"]).is_file(), f"icon {data['icon']} is missing"
 
 
@@ -77,10 +83,26 @@ def test_image_tag_is_the_package_version(metadata, pyproject):
     assert metadata["data"]["dockerImageTag"] == pyproject["project"]["version"]
 
 
+def test_identity_is_its_own_not_the_official_connectors(metadata, pyproject):
+    """A new definition, image and package: Airbyte's registry, Docker Hub and PyPI must not mistake it for the
+    official connector (whose configs and states it takes over: docs/migration.md). The command stays `source-jira`."""
+    data = metadata["data"]
+    assert data["definitionId"] != OFFICIAL_DEFINITION_ID
+    assert uuid.UUID(data["definitionId"]).version == 4
+    assert data["dockerRepository"] != OFFICIAL_IMAGE and not data["dockerRepository"].startswith("airbyte/")
+    names = {data["remoteRegistries"]["pypi"]["packageName"], pyproject["project"]["name"]}
+    assert OFFICIAL_PACKAGE not in names and not any(name.startswith("airbyte-source-") for name in names)
+    assert "docs.airbyte.com" not in data["documentationUrl"]
+    assert list(pyproject["project"]["scripts"]) == ["source-jira"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"LABEL io.airbyte.name={data['dockerRepository']}\n" in dockerfile
+    assert OFFICIAL_IMAGE not in dockerfile
+
+
 def test_pypi_registry_names_this_package(metadata, pyproject):
     pypi = metadata["data"]["remoteRegistries"]["pypi"]
     assert pypi["enabled"] is True
-    assert pypi["packageName"] == pyproject["project"]["name"] == "airbyte-source-jira"
+    assert pypi["packageName"] == pyproject["project"]["name"]
 
 
 def test_base_image_is_airbytes_pinned_and_matches_the_dockerfile(metadata):
