@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # The README's test command: sets itself up, then runs every test (unit, component, end-to-end).
+# Arguments go to pytest (e.g. `bash scripts/test.sh unit_tests`); skipped tests are listed at the end with their
+# reason (-rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+if [ "$#" -eq 0 ]; then
+  echo "Running every test: ~200 unit and component tests (HTTP mocked; a few minutes), then ~200 end-to-end tests" \
+       "that run the real source-jira command against a fake Jira Cloud, PyAirbyte (set up in .venv-pyairbyte the" \
+       "first time) and the CDK's standard suite. About 15 minutes on 2 cores. A dot is a passed test, s a skipped" \
+       "one: the reasons are listed at the end (the image tests need podman)."
+else
+  echo "Running pytest $*; skipped tests are listed at the end with their reason."
+fi
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -rs "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
