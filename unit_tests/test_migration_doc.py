@@ -33,3 +33,7 @@ def test_official_snapshot_is_the_official_connector():
     assert {"issues", "issue_comments", "issue_worklogs", "projects", "users"} <= set(snapshot["streams"])
     assert {"email", "api_token", "domain"} <= set(snapshot["spec"]["required"])
 
+
+
+def test_readme_links_the_migration_page():
+    assert "(docs/migration.md)" in (ROOT / "README.md").read_text()
