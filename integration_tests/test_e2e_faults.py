@@ -75,6 +75,21 @@ def test_declarative_parents_and_children_under_faults_equal_ground_truth(fresh_
         assert_ids_equal_ground_truth(stream, by_stream.get(stream, []), fake)
 
 
+def test_expected_refusals_mangled_in_transit_are_retried_not_misread(fresh_fake):
+    # a board with sprints turned off answers 400 "does not support sprints", which is skipped; a cut or mangled copy
+    # of that answer is a transfer fault (Jira's errors are JSON), retried until the real answer comes
+    fake = fresh_fake(issues=30, seed=41)
+    catalog = configured_catalog(_discover(fake), ["boards", "sprints"], incremental=False)
+    no_sprints = [b.id for b in fake.site.boards if b.type != "kanban" and not b.sprints_enabled]
+    assert no_sprints
+    fake.set_faults(seed=41, rate_corrupt_json=0.6, retry_after=0,
+                    paths=[f"/rest/agile/1.0/board/{board}/sprint" for board in no_sprints])
+    result, _ = _read_ok(fake, catalog)
+    assert fake.fault_counts().get("corrupt_json", 0) >= 1, fake.fault_counts()
+    fake.clear_faults()
+    assert_ids_equal_ground_truth("sprints", result.records("sprints"), fake)
+
+
 def test_retries_run_out_into_one_loud_line(fresh_fake):
     fake = fresh_fake(issues=50, seed=5)
     catalog = configured_catalog(_discover(fake), ["issues", "issue_changelogs"])

@@ -110,6 +110,18 @@ def test_client_errors_still_fail():
     assert resolution.response_action == ResponseAction.FAIL and "HTTP 401" in resolution.error_message
 
 
+@pytest.mark.parametrize("status", [400, 404])
+def test_an_error_answer_whose_json_is_cut_is_retried_not_taken_as_a_refusal(status):
+    # a 400 "board does not support sprints" or a deleted issue's 404 mangled in transit: Jira's errors are JSON
+    cut = b'{"errorMessages": ["The board does not sup'
+    resolution = _handler().interpret_response(_response(status, cut, {"Content-Type": "application/json;charset=UTF-8"}))
+    assert resolution.response_action == ResponseAction.RETRY
+    assert resolution.error_message.startswith(f"GET {API}/field: HTTP {status} but the body is not valid JSON")
+    # a proxy's HTML 400 is an answer: it fails with its summary, as before
+    html = _handler().interpret_response(_response(status, b"<html>bad</html>", {"Content-Type": "text/html"}))
+    assert html.response_action == ResponseAction.FAIL
+
+
 # --------------------------------------------------------------------------------------------- backoff
 def _backoff(**kw) -> JiraBackoff:
     return JiraBackoff(config={}, parameters={}, **kw)

@@ -5,7 +5,9 @@ and it adds a fixed second to every wait (`UserDefinedBackoffException` sleeps `
 * `JiraErrorHandler` wraps the manifest's status-code policy (`definitions.error_handler`). A 2xx is parsed once here
   (orjson) and the parse is kept on the response for the Python components (`parsed_json`), so a body that is not
   valid JSON — a proxy page, a cut connection, a corrupted transfer — is retried like a 5xx and never reaches a
-  decoder. Every retry and the final give-up name the endpoint and the reason in one line.
+  decoder. An error answer (4xx) that declares JSON but whose body does not parse is a corrupted transfer too (Jira's
+  own errors are always valid JSON): it is retried, never read as a refusal. Every retry and the final give-up name
+  the endpoint and the reason in one line.
 * `JiraBackoff` is the only wait: `Retry-After` (or `X-RateLimit-Reset`) when Jira sends one, else exponential
   backoff with jitter, capped; the CDK's extra second is subtracted so waits are what they say.
 The bound is the policy's `max_retries` (and `max_time`); when it runs out the sync fails with that one line.
@@ -100,6 +102,19 @@ def check_json(response: requests.Response) -> Optional[str]:
     except InvalidJsonBody as exc:
         kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
         return f"the body is not valid JSON ({kind}, {len(content)} bytes: {str(exc)[:80]})"
+    return None
+
+
+def corrupt_json_error(response: requests.Response) -> Optional[str]:
+    """Why a non-2xx answer that says it is JSON is not (cut or mangled in transit); None when it parses or does not
+    claim to be JSON (a proxy's HTML page is an answer, judged by its status)."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if not kind.endswith("json") or not response.content:
+        return None
+    try:
+        _decode(response.content)
+    except InvalidJsonBody as exc:
+        return f"HTTP {response.status_code} but the body is not valid JSON ({kind}, {len(response.content)} bytes: {str(exc)[:80]})"
     return None
 
 
@@ -259,6 +274,11 @@ class JiraErrorHandler(DelegatesRetryLimits, ErrorHandler):
         if isinstance(response_or_exception, (AddressRefused, RedirectRefused)):
             return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=FailureType.config_error,
                                    error_message=" ".join(str(response_or_exception).split()))
+        if isinstance(response_or_exception, requests.Response) and 400 <= response_or_exception.status_code < 500:
+            corrupt = corrupt_json_error(response_or_exception)
+            if corrupt is not None:
+                return ErrorResolution(response_action=ResponseAction.RETRY, failure_type=FailureType.transient_error,
+                                       error_message=f"{endpoint(response_or_exception)}: {corrupt}")
         if self.skip and isinstance(response_or_exception, requests.Response):
             for response_filter in self.skip:
                 skipped = response_filter.matches(response_or_exception)
