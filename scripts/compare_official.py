@@ -65,7 +65,9 @@ CONFIG_NOTES = {
     "lookback_window_minutes": "A saved value above the maximum here fails validation: lower it (the lookback re-reads that many minutes on every sync).",
     "num_workers": "A saved value above the maximum here fails validation: lower it (at most 32 requests run at once).",
     "start_date": "Also accepts a date alone and any UTC offset; an empty value means no start date.",
-    "domain": "Also accepts `acme` and `https://acme.atlassian.net/` (normalised); `http://` is refused.",
+    "domain": "Also accepts `acme` and `https://acme.atlassian.net/` (normalised); `http://` is refused. A Jira Data Center site is its base URL with the context path (the official connector reads Cloud only).",
+    "deployment": "New, optional: `cloud` or `datacenter`; by default the credentials tell it (the official connector reads Cloud only).",
+    "ca_certificate": "New, optional: the PEM certificate of a self-hosted site's own certificate authority.",
     "projects": "Unknown project keys fail `check`, naming them.",
 }
 

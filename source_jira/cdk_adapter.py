@@ -54,7 +54,7 @@ def check_shape(source: Any) -> None:
     table = getattr(factory, "PYDANTIC_MODEL_TO_CONSTRUCTOR", None)
     if not isinstance(table, dict) or any(m not in table for m in (DeclarativeStreamModel, StateDelegatingStreamModel)):
         problems.append("ModelToComponentFactory.PYDANTIC_MODEL_TO_CONSTRUCTOR[DeclarativeStream, StateDelegatingStream]")
-    for name in ("_streams_by_name", "_select_streams"):
+    for name in ("_streams_by_name", "_select_streams", "_stream_configs"):
         if not callable(getattr(source, name, None)):
             problems.append(f"ConcurrentDeclarativeSource.{name}")
     if not isinstance(getattr(source, "_source_config", None), Mapping):
@@ -125,7 +125,7 @@ def mount_transport(requester: Any, config: Mapping[str, Any], settings: Transpo
         raise CdkShapeError(f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): HttpRequester._http_client._session")
     if isinstance(session.get_adapter("https://"), GuardedAdapter):
         return
-    adapter = GuardedAdapter(Timeouts.from_config(config, check=settings.check))
+    adapter = GuardedAdapter(Timeouts.from_config(config, check=settings.check), ca_pem=(config or {}).get("ca_certificate"))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     handler = getattr(requester, "error_handler", None)
@@ -195,7 +195,9 @@ def manifest(source: Any) -> Mapping[str, Any]:
 
 
 def stream_configs(source: Any) -> List[Mapping[str, Any]]:
-    return [stream for stream in manifest(source).get("streams", []) if isinstance(stream, Mapping)]
+    """The streams this config offers: the manifest's `ConditionalStreams` (Cloud vs Data Center forms) evaluated
+    against the source's config by the CDK itself."""
+    return [stream for stream in source._stream_configs(manifest(source)) if isinstance(stream, Mapping)]
 
 
 def streams_by_name(source: Any, names: List[str]) -> Optional[List[Any]]:

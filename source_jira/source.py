@@ -22,7 +22,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_jira import cdk_adapter
 from source_jira.inputs import per_stream_states
 from source_jira.components.issue_family.session import SessionHolder
-from source_jira.transport import guard_message, refused_address, refused_host
+from source_jira.transport import guard_message, refused_address, refused_host, trust_context
 
 
 def manifest_path() -> str:
@@ -100,7 +100,7 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
     def _check(self, config: Mapping[str, Any]) -> None:
         creds = config.get("credentials") or {}
         if creds.get("auth_type") != "oauth2.0":
-            preflight(str(config.get("domain", "")))
+            preflight(str(config.get("domain", "")), ca_pem=config.get("ca_certificate"))
         # The streams the manifest's `check` names (the generic manifest runner reads the same ones): one record each.
         for name in (cdk_adapter.manifest(self).get("check") or {}).get("stream_names") or []:
             if not self.read_records(name, config, limit=1):
@@ -151,7 +151,7 @@ def split_host_port(domain: str) -> Tuple[str, int]:
     return (parts.hostname or text), port
 
 
-def preflight(domain: str, timeout: float = 8.0) -> None:
+def preflight(domain: str, timeout: float = 8.0, ca_pem: Optional[str] = None) -> None:
     """Fail in seconds, with the real reason, when the site cannot be reached (no minutes of retries)."""
     host, port = split_host_port(domain)
     why = refused_host(host)
@@ -170,7 +170,7 @@ def preflight(domain: str, timeout: float = 8.0) -> None:
     family, socktype, proto, _, address = infos[0]
     try:
         with socket.create_connection((address[0], address[1]), timeout=timeout) as sock:
-            context = ssl.create_default_context(cafile=_ca_bundle())
+            context = trust_context(ca_pem, _ca_bundle())
             try:
                 with context.wrap_socket(sock, server_hostname=host):
                     pass

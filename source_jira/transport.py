@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import os
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Tuple
@@ -35,6 +37,18 @@ _REFUSED_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32", "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8",
 ))
 _REFUSED_NAMES = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"})
+
+
+def trust_context(ca_pem: Optional[str], bundle: Optional[str] = None) -> ssl.SSLContext:
+    """A verifying TLS context: `bundle` (a file or directory; default: certifi's, as requests uses) plus `ca_pem`."""
+    if bundle is None:
+        import certifi
+
+        bundle = certifi.where()
+    context = ssl.create_default_context(capath=bundle) if os.path.isdir(bundle) else ssl.create_default_context(cafile=bundle)
+    if ca_pem:
+        context.load_verify_locations(cadata=ca_pem)
+    return context
 
 
 class AddressRefused(requests.exceptions.InvalidURL):
@@ -206,9 +220,27 @@ def _naming_request(chunks: Iterator[Any], request: Optional[requests.PreparedRe
 class GuardedAdapter(HTTPAdapter):
     """requests' adapter with the guards of this module."""
 
-    def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50) -> None:
+    def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50, ca_pem: Optional[str] = None) -> None:
         self.timeouts = timeouts
+        self.ca_pem = ca_pem  # the config's `ca_certificate`: trusted on top of the usual authorities
+        self._contexts: dict = {}
         super().__init__(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=stale_connection_retry())
+
+    def build_connection_pool_key_attributes(self, request: requests.PreparedRequest, verify: Any, cert: Any = None) -> Any:
+        """With a `ca_certificate`, connections verify against an SSL context of this adapter's own (the usual
+        bundle plus that certificate): the shared default context is never modified. Verification stays on."""
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if self.ca_pem and verify is not False:
+            pool_kwargs.pop("ca_certs", None)
+            pool_kwargs.pop("ca_cert_dir", None)
+            pool_kwargs["ssl_context"] = self._context(verify)
+        return host_params, pool_kwargs
+
+    def _context(self, verify: Any) -> ssl.SSLContext:
+        key = verify if isinstance(verify, str) else True
+        if key not in self._contexts:
+            self._contexts[key] = trust_context(self.ca_pem, verify if isinstance(verify, str) else None)
+        return self._contexts[key]
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)

@@ -4,7 +4,7 @@ the constructor), reads through the CDK's entrypoint_wrapper, and records valida
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, List, Mapping, Optional
+from typing import Any, Iterable, List, Mapping, Optional, Tuple
 
 import jsonschema
 import pytest
@@ -75,3 +75,16 @@ def assert_records_match_schema(stream: str, records: Iterable[Mapping[str, Any]
 
 def records_of(output: EntrypointOutput) -> List[dict]:
     return [message.record.data for message in output.records]
+
+
+def manifest_stream_refs(manifest: Mapping[str, Any]) -> "List[Tuple[str, str]]":
+    """`(deployment, $ref)` of every entry of the manifest's `streams:` list: `both` for the plain entries, `cloud` and
+    `datacenter` for those of its ConditionalStreams (the Cloud and Data Center forms)."""
+    refs = []
+    for entry in manifest["streams"]:
+        if entry.get("type") == "ConditionalStreams":
+            where = "datacenter" if "== 'datacenter'" in entry["condition"] else "cloud"
+            refs += [(where, item["$ref"]) for item in entry["streams"]]
+        else:
+            refs.append(("both", entry["$ref"]))
+    return refs

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 
+from unit_tests.conftest import manifest_stream_refs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,14 +26,20 @@ def resolved(manifest) -> dict:
 
 
 def test_definitions_streams_holds_exactly_the_listed_streams(manifest, resolved):
-    listed = [entry["$ref"] for entry in manifest["streams"]]
-    assert all(ref.startswith("#/definitions/streams/") for ref in listed), listed
-    names = [ref.rsplit("/", 1)[-1] for ref in listed]
-    assert len(names) == len(set(names))
-    # building blocks (templates, error handlers, cursors) live elsewhere in `definitions`, not among the streams
-    assert set(manifest["definitions"]["streams"]) == set(names)
-    for key, stream in resolved["definitions"]["streams"].items():
-        assert stream.get("name") == key, f"definitions.streams.{key} is named {stream.get('name')!r}"
+    listed = manifest_stream_refs(manifest)
+    home = {"both": "#/definitions/streams/", "cloud": "#/definitions/streams/", "datacenter": "#/definitions/streams_datacenter/"}
+    assert all(ref.startswith(home[where]) for where, ref in listed), listed
+    names = {where: [ref.rsplit("/", 1)[-1] for w, ref in listed if w == where] for where in home}
+    for where in ("cloud", "datacenter"):  # each deployment offers a stream once
+        offered = names["both"] + names[where]
+        assert len(offered) == len(set(offered)), where
+    # a Data Center form replaces a Cloud form of the same name; building blocks live elsewhere in `definitions`
+    assert set(names["datacenter"]) <= set(names["cloud"])
+    assert set(manifest["definitions"]["streams"]) == set(names["both"] + names["cloud"])
+    assert set(manifest["definitions"]["streams_datacenter"]) == set(names["datacenter"])
+    for group in ("streams", "streams_datacenter"):
+        for key, stream in resolved["definitions"][group].items():
+            assert stream.get("name") == key, f"definitions.{group}.{key} is named {stream.get('name')!r}"
 
 
 def test_every_stream_states_its_path_once(manifest):

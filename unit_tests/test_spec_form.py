@@ -16,7 +16,7 @@ from source_jira import SourceJira
 from source_jira.components.config import _AUTH_TYPE_ALIASES, MigrateLegacyCredentials
 from source_jira.inputs import credentials_problem
 
-CANONICAL = {"api_token", "oauth2.0", "bearer"}
+CANONICAL = {"api_token", "oauth2.0", "bearer", "pat", "basic"}
 
 # The official connector's saved `credentials` forms (MigrateLegacyCredentials's docstring), as stored.
 OFFICIAL_CONFIGS = {
@@ -127,7 +127,7 @@ def test_every_branch_is_chosen_by_a_const_auth_type_as_the_form_needs(spec):
     # each hidden branch is a form of the official connector that the config migration knows
     hidden = set(consts) - CANONICAL
     assert hidden == {"API Token", "OAuth2.0", "Service Account"}
-    assert {_AUTH_TYPE_ALIASES[name] for name in hidden} == CANONICAL
+    assert {_AUTH_TYPE_ALIASES[name] for name in hidden} == CANONICAL - {"pat", "basic"}  # the official one reads Cloud only
 
 
 @pytest.mark.parametrize("form", sorted(OFFICIAL_CONFIGS))

@@ -1,5 +1,6 @@
 """Config migrations and normalisation. Python because the legacy forms differ in shape (flat vs nested, renamed
-fields, labels as auth types) and the OAuth cloudId needs an HTTP look-up, which ConfigAddFields cannot do."""
+fields, labels as auth types), the OAuth cloudId needs an HTTP look-up, and the deployment (Cloud or Data Center)
+decides how the site is read and how its address is normalised — which ConfigAddFields cannot say."""
 
 from __future__ import annotations
 
@@ -32,6 +33,22 @@ _AUTH_TYPE_ALIASES = MappingProxyType({
     "bearer": "bearer",
     "Service Account": "bearer",
     "service_account": "bearer",
+    "pat": "pat",
+    "personal_access_token": "pat",
+    "basic": "basic",
+})
+
+CLOUD, DATACENTER = "cloud", "datacenter"
+CLOUD_AUTH = ("api_token", "oauth2.0")  # Atlassian accounts: only Jira Cloud knows them
+DATACENTER_AUTH = ("pat", "basic")  # a self-hosted server's own users: only Data Center / Server knows them
+_DEPLOYMENT_ALIASES = MappingProxyType({
+    "cloud": CLOUD, "jira cloud": CLOUD,
+    "datacenter": DATACENTER, "data center": DATACENTER, "data_center": DATACENTER, "server": DATACENTER,
+    "jira data center": DATACENTER, "self-hosted": DATACENTER, "auto": None, "": None,
+})
+AUTH_TITLES = MappingProxyType({
+    "api_token": "API token (e-mail + token)", "oauth2.0": "OAuth 2.0", "bearer": "Bearer token",
+    "pat": "Personal access token", "basic": "Username and password",
 })
 
 
@@ -39,8 +56,10 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
-def normalize_domain(raw: Any) -> str:
-    """`acme`, `acme.atlassian.net`, `https://acme.atlassian.net/` -> `acme.atlassian.net`; `host:port` is kept."""
+def normalize_domain(raw: Any, keep_path: bool = False) -> str:
+    """`acme`, `acme.atlassian.net`, `https://acme.atlassian.net/` -> `acme.atlassian.net`; `host:port` is kept.
+    `keep_path` (a self-hosted site): the context path stays (`https://jira.corp.example/jira/` ->
+    `jira.corp.example/jira`); a bare name is not completed to `.atlassian.net`."""
     if not isinstance(raw, str) or not raw.strip():
         raise config_error("The Jira site (domain) is empty: give it as acme.atlassian.net.")
     value = raw.strip()
@@ -53,7 +72,9 @@ def normalize_domain(raw: Any) -> str:
         if not lowered.startswith("https://"):
             raise config_error(f"The Jira site '{value}' has an unsupported scheme; give the host, e.g. acme.atlassian.net.")
         value = value[len("https://") :]
-    host = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].strip().rstrip(".")
+    value = value.split("?", 1)[0].split("#", 1)[0]
+    host, _, path = value.partition("/")
+    host = host.strip().rstrip(".")
     if "@" in host or not host or any(c.isspace() for c in host):
         raise config_error(f"The Jira site '{raw}' is not a valid host name; give it as acme.atlassian.net.")
     try:
@@ -65,9 +86,27 @@ def normalize_domain(raw: Any) -> str:
     allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-.[]:")
     if not hostname or not set(hostname.lower()) <= allowed:
         raise config_error(f"The Jira site '{raw}' is not a valid host name; give it as acme.atlassian.net.")
+    if keep_path:
+        path = "/".join(part for part in path.strip().split("/") if part)
+        if any(c.isspace() for c in path) or any(part in (".", "..") for part in path.split("/")):
+            raise config_error(f"The Jira site '{raw}' has an invalid path; give it as https://jira.example.com/jira.")
+        return host.lower() + (f"/{path}" if path else "")
     if "." not in hostname and ":" not in host and hostname != "localhost":
         host = f"{host}.atlassian.net"
     return host.lower()
+
+
+def deployment_of(config: Mapping[str, Any]) -> str:
+    """`cloud` or `datacenter`, as `ResolveDeployment` settled it (Cloud when nothing says otherwise)."""
+    return DATACENTER if config.get("deployment") == DATACENTER else CLOUD
+
+
+def site_url(config: Mapping[str, Any]) -> str:
+    """The site's base URL, context path included (no trailing slash); OAuth goes through Atlassian's gateway."""
+    creds = config.get("credentials") or {}
+    if creds.get("auth_type") == "oauth2.0" and creds.get("cloud_id"):
+        return f"https://api.atlassian.com/ex/jira/{creds['cloud_id']}"
+    return "https://" + str(config.get("domain") or "")
 
 
 @dataclass
@@ -103,14 +142,65 @@ class MigrateLegacyCredentials(ConfigTransformation):
 
 
 @dataclass
+class ResolveDeployment(ConfigTransformation):
+    """Settle `deployment` (Jira Cloud or Data Center/Server) before anything is built: the credentials tell it (an
+    API token or OAuth is an Atlassian account: Cloud; a personal access token or a username and password is a
+    self-hosted server's user: Data Center), `deployment` may say it, and the two must agree. A bearer token is
+    Cloud unless `deployment` says otherwise. `check` then confirms it with the site's serverInfo."""
+
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        raw = config.get("deployment")
+        said = _DEPLOYMENT_ALIASES.get(str(raw or "").strip().lower(), "?")
+        if said == "?":
+            raise config_error(f"Unknown deployment '{raw}': use cloud or datacenter (or leave it empty to follow the credentials).")
+        auth_type = (config.get("credentials") or {}).get("auth_type")
+        implied = DATACENTER if auth_type in DATACENTER_AUTH else CLOUD if auth_type in CLOUD_AUTH else None
+        if said and implied and said != implied:
+            use = ("a personal access token or a username and password" if said == DATACENTER
+                   else "an API token (e-mail + token) or OAuth 2.0")
+            raise config_error(f"The deployment is {_name(said)}, but the credentials are '{AUTH_TITLES.get(auth_type, auth_type)}', "
+                               f"which only {_name(implied)} accepts: use {use}.")
+        config["deployment"] = said or implied or CLOUD
+
+
+def _name(deployment: str) -> str:
+    return "Jira Data Center" if deployment == DATACENTER else "Jira Cloud"
+
+
+@dataclass
 class NormalizeDomain(ConfigTransformation):
-    """Normalise the site once: scheme and path stripped, bare site names completed, http:// refused."""
+    """Normalise the site once: scheme stripped, http:// refused; on Cloud the path is dropped and a bare site name
+    completed (`acme` -> acme.atlassian.net), on Data Center the context path is kept."""
 
     parameters: InitVar[Optional[Mapping[str, Any]]] = None
 
     def transform(self, config: MutableMapping[str, Any]) -> None:
         if "domain" in config:
-            config["domain"] = normalize_domain(config["domain"])
+            config["domain"] = normalize_domain(config["domain"], keep_path=config.get("deployment") == DATACENTER)
+
+
+@dataclass
+class CheckCaCertificate(ConfigTransformation):
+    """`ca_certificate` (PEM) must hold at least one certificate Python's ssl module can load: a pasted file that is
+    not one fails here in one line, not as a TLS error on the first request."""
+
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        pem = config.get("ca_certificate")
+        if pem is None or (isinstance(pem, str) and not pem.strip()):
+            config.pop("ca_certificate", None)
+            return
+        import ssl
+
+        if not isinstance(pem, str) or "-----BEGIN CERTIFICATE-----" not in pem:
+            raise config_error("The CA certificate is not a PEM certificate: paste the text from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.")
+        try:
+            ssl.create_default_context().load_verify_locations(cadata=pem)
+        except (ssl.SSLError, ValueError) as exc:
+            raise config_error(f"The CA certificate could not be loaded ({str(exc)[:120]}); paste the PEM text of the certificate authority.") from None
 
 
 @dataclass
