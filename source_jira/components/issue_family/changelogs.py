@@ -1,4 +1,4 @@
-"""`issue_changelogs` and `issue_field_history`: two views of the same `POST changelog/bulkfetch` pages, up to 1,000
+"""`issue_changelogs` and `issue_field_history`. On Cloud: two views of the same `POST changelog/bulkfetch` pages, up to 1,000
 issue ids a call (the ids of the window, from the session's id index). Python because the manifest cannot batch a
 window's ids into a POST body (`expand=changelog` on the search carries only the 40 newest entries), and because both
 streams read each page once: whichever asks first fetches it and spools the other's part.
@@ -6,7 +6,9 @@ streams read each page once: whichever asks first fetches it and spools the othe
 * `issue_changelogs`: each history entry as Jira gives it, plus `issueId`;
 * `issue_field_history`: one row per changed field (`records.field_history_rows`), with the issue's key and project
   (the project from one `project/search` listing per read) and custom fields under their names (the `/field` list
-  the `issues` stream reads too)."""
+  the `issues` stream reads too).
+On Data Center (no bulkfetch): views of the window's search pages, whose `expand=changelog` carries whole histories
+(search.py, SearchViews)."""
 
 from __future__ import annotations
 
@@ -16,24 +18,28 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 from airbyte_cdk.sources.types import StreamSlice
 
 from source_jira.components.http import next_token, sized_json, token_pages
-from source_jira.components.issue_family.jql import jira_ms
+from source_jira.components.issue_family.jql import jira_ms, window_jql
 from source_jira.components.issue_family.records import custom_name_counts, field_history_rows
 from source_jira.components.issue_family.retriever import WindowedRetriever
+from source_jira.components.issue_family.search import HISTORY, SearchViews
 from source_jira.components.issue_family.session import CHANGELOG_VIEWS
 from source_jira.components.issue_family.windows import Window
 
 BULKFETCH_PATH = "changelog/bulkfetch"
 BULKFETCH_IDS = 1000  # Jira's cap of issue ids per call
 BULKFETCH_ENTRIES = 10000  # Jira's cap of history entries per page
-HISTORY = "issue_field_history"
 
 
 @dataclass
-class ChangelogRetriever(WindowedRetriever):
+class ChangelogRetriever(SearchViews, WindowedRetriever):
     batch_size: Any = BULKFETCH_IDS
     hold_state = True  # entries are filtered by their own `created`
+    reads_search_pages = True  # on Data Center (no bulkfetch there)
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        if self.search.changelogs_in_pages:
+            yield from self._from_search_pages(stream_slice)
+            return
         window = Window.of(stream_slice)
         index = self.session.index(self.requester, self.config, window.index_lower, window.index_upper)
         stop = len(index.ids) if window.stop is None else window.stop
@@ -53,6 +59,16 @@ class ChangelogRetriever(WindowedRetriever):
                     records.reverse()
                     while records:  # let go of each record once written
                         yield self._record(records.pop(), stream_slice)
+        self.windows.window_done(stream_slice, covered=True)
+
+    def _from_search_pages(self, stream_slice: StreamSlice) -> Iterable[Any]:
+        """Data Center: the window's search pages (`expand=changelog`, whole histories), shared with the other views."""
+        window = Window.of(stream_slice)
+        jql = window_jql(self.config, window.query_lower, window.query_upper, order=self.search.order)
+        for rows in self._pages(jql):
+            for row in rows:
+                if window.sync_lower <= 0 or (jira_ms(row.get("created")) or 0) >= window.sync_lower:
+                    yield self._record(row, stream_slice)
         self.windows.window_done(stream_slice, covered=True)
 
     def _parts(self, window: Window, offset: int, batch: List[str], key_of: Mapping[str, Optional[str]]) -> Iterator[List[Dict[str, Any]]]:
@@ -81,7 +97,7 @@ class ChangelogRetriever(WindowedRetriever):
         if view == HISTORY:
             fields_by_id = self.session.field_names(requester)
             counts = custom_name_counts(fields_by_id)
-            projects = self.session.projects_by_key(requester)
+            projects = self.session.projects_by_key(requester, self.config)
         records: List[Dict[str, Any]] = []
         for entry in page.get("issueChangeLogs") or []:
             issue_id = str(entry.get("issueId"))

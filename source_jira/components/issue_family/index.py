@@ -13,7 +13,9 @@ from typing import Dict, List, Optional, Tuple
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
+from source_jira.components.config import DATACENTER
 from source_jira.components.http import send_json, token_pages
+from source_jira.components.issue_family.backend import CloudSearch
 from source_jira.components.issue_family.jql import floor_minute, jira_ms
 
 SEARCH_PATH = "search/jql"
@@ -22,9 +24,11 @@ ID_PAGE = 5000  # Jira's cap on an id-only search page
 
 
 class IssueIndex:
-    def __init__(self, jql: str, with_times: bool = False) -> None:
+    def __init__(self, jql: str, with_times: bool = False, search: Optional[CloudSearch] = None, clauses: str = "") -> None:
         self.jql = jql
-        self.with_times = with_times
+        self.search = search or CloudSearch()
+        self.clauses = clauses  # the range without ORDER BY (Data Center scans it in `created` order)
+        self.with_times = with_times or self.search.deployment == DATACENTER
         self._lock = threading.Lock()
         self.loaded = False
         self.ids: List[str] = []
@@ -37,6 +41,10 @@ class IssueIndex:
         with self._lock:
             if self.loaded:
                 return
+            if self.search.deployment == DATACENTER:
+                self._scan(requester)
+                self.loaded = True
+                return
             body = {"jql": self.jql, "fields": ["updated"] if self.with_times else ["id", "key"], "maxResults": ID_PAGE}
             for page in token_pages(requester, SEARCH_PATH, body, "issues", f"POST {SEARCH_PATH} (issue id scan)"):
                 for issue in page["issues"]:
@@ -46,6 +54,17 @@ class IssueIndex:
                     else:
                         self.keys.append(issue.get("key"))
             self.loaded = True
+
+    def _scan(self, requester: HttpRequester) -> None:
+        """Data Center: the range read whole in `created` order (past the result window, backend.py), then put in
+        `updated` order here; every issue's `updated` is known, so no cut needs a look-up."""
+        rows = []
+        for issue in self.search.scan(requester, self.clauses, ["updated"], f"POST {self.search.path} (issue id scan)"):
+            rows.append((jira_ms((issue.get("fields") or {}).get("updated")) or 0, int(issue["id"]), str(issue["id"]), issue.get("key")))
+        rows.sort()
+        self.times = [row[0] for row in rows]
+        self.ids = [row[2] for row in rows]
+        self.keys = [row[3] for row in rows]
 
     def cuts(self, requester: HttpRequester, lower: int, window_size: int) -> List[Tuple[int, int]]:
         """`(minute-aligned start time, first position)` of every window after the first. A window aims a little
@@ -95,3 +114,4 @@ class IssueIndex:
             for issue in page["issues"]:
                 if str(issue["id"]) in wanted:
                     self._cut_times[wanted[str(issue["id"])]] = jira_ms((issue.get("fields") or {}).get("updated")) or 0
+

@@ -61,12 +61,12 @@ def lower_bound_clauses(lower_ms: Optional[int], bounded: bool) -> List[str]:
     return [] if bounded else [ALL_HISTORY_CLAUSE]
 
 
-def window_jql(config: Mapping[str, Any], lower_ms: int, upper_ms: Optional[int]) -> str:
-    """The search of one window: `updated >= lower AND updated < upper`, in `updated` order."""
+def window_jql(config: Mapping[str, Any], lower_ms: int, upper_ms: Optional[int], order: str = ORDER) -> str:
+    """The search of one window: `updated >= lower AND updated < upper`, in `updated` order (or `order`; "" for none)."""
     clauses = base_clauses(config)
     upper = [f"updated < {int(upper_ms)}"] if upper_ms is not None else []
     clauses += lower_bound_clauses(lower_ms, bounded=bool(clauses or upper)) + upper
-    return " AND ".join(clauses) + ORDER
+    return " AND ".join(clauses) + order
 
 
 def ids_jql(config: Mapping[str, Any], issue_ids: List[str]) -> str:

@@ -15,9 +15,14 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
+from source_jira.components.issue_family.backend import search_for
+from source_jira.components.issue_family.jql import ALL_HISTORY_CLAUSE, base_clauses
 from source_jira.components.issue_family.records import as_declared
 from source_jira.components.issue_family.session import SessionHolder, SyncSession
 from source_jira.components.issue_family.windows import Window, WindowedCursor, cut_windows
+
+
+DATACENTER_WINDOW = 500  # issues per window of the Data Center search views (two pages of 250 with whole histories)
 
 
 class CursorOwnedRetriever(Retriever):
@@ -70,11 +75,15 @@ class WindowedRetriever(SessionBound, CursorOwnedRetriever):
 
     with_times = False  # the id index carries every issue's `updated` (per-issue streams put it on their records)
     hold_state = False  # records are filtered by their own time: see windows.py for the state rule
+    reads_search_pages = False  # on Data Center: a view of the shared search pages (changelogs included)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._parameters = parameters or {}
         self.name = self.name or self._parameters.get("name", "")
+        self.search = search_for(self.config)  # Cloud's search/jql or Data Center's search (backend.py)
         self._window_size = max(1, int(self.window_size or 500))
+        if self.reads_search_pages and self.search.changelogs_in_pages:
+            self._window_size = DATACENTER_WINDOW  # every view of the pages cuts the same windows, so they share them
         self.windows = WindowedCursor(self.cursor, self.name, self._plan, hold_state=self._holds_state())
 
     def _holds_state(self) -> bool:
@@ -94,3 +103,24 @@ class WindowedRetriever(SessionBound, CursorOwnedRetriever):
 
     def _record(self, data: Dict[str, Any], stream_slice: StreamSlice) -> Record:
         return Record(data=as_declared(data, self.name), stream_name=self.name, associated_slice=stream_slice)
+
+
+@dataclass
+class IssueIdScanRetriever(CursorOwnedRetriever):
+    """`issue_ids` on Data Center: every issue id and key the configured projects and filter admit, read with the
+    segmented scan (backend.py) because one search cannot page past the result window there. (On Cloud the stream is
+    declarative: `search/jql` pages of 5,000 ids.)"""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    requester: HttpRequester
+    name: str = "issue_ids"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.name = (parameters or {}).get("name", self.name)
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        search = search_for(self.config)
+        clauses = " AND ".join(base_clauses(self.config)) or ALL_HISTORY_CLAUSE
+        for issue in search.scan(self.requester, clauses, ["key"], f"POST {search.path} (issue ids)"):
+            yield Record(data={"id": str(issue["id"]), "key": issue.get("key")}, stream_name=self.name, associated_slice=stream_slice)

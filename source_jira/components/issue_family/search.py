@@ -1,4 +1,5 @@
-"""`issues`, `issue_comments`, `issue_attachments` and `pull_requests`: views of the same `search/jql` pages. Python because a
+"""`issues`, `issue_comments`, `issue_attachments` and `pull_requests`: views of the same search pages (`search/jql` on
+Cloud, `search` on Data Center, where `issue_changelogs` and `issue_field_history` read them too). Python because a
 page is fetched once per sync for every selected view (whichever view asks first fetches it and leaves the others
 their compact part, in the session's spool), and an incomplete comment page is completed per issue in the
 background while the window goes on."""
@@ -12,28 +13,141 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_jira.components.http import next_token, send_json, send_optional, sized_json, token_pages
-from source_jira.components.issue_family.index import ISSUE_PAGE, SEARCH_PATH
+from source_jira.components.http import send_json, send_optional
 from source_jira.components.issue_family.jql import jira_ms, window_jql
 from source_jira.components.issue_family.records import (
     attachment_payload,
     comment_payload,
+    custom_name_counts,
     development_field,
+    field_history_rows,
     issue_record,
     pull_request_payload,
     rfc3339,
 )
 from source_jira.components.issue_family.retriever import WindowedRetriever
-from source_jira.components.issue_family.session import SEARCH_VIEWS
+from source_jira.components.issue_family.session import CHANGELOG_VIEWS, DATACENTER_SEARCH_VIEWS, SEARCH_VIEWS
 from source_jira.components.issue_family.windows import Window
 from source_jira.components.pagination import PageProgress
 
+HISTORY = "issue_field_history"
 COMMENT_PAGE = 5000  # asked of `issue/{id}/comment`; Jira caps it whatever is asked (the page says how many came)
 
 
+class SearchViews:
+    """The views of one window's search pages, for every retriever that reads them (mixed into a WindowedRetriever):
+    the search views here, and on Data Center the changelog views too (`expand=changelog` carries whole histories
+    there, so `issue_changelogs` and `issue_field_history` read the same pages as `issues`). Whichever view asks for a
+    page first fetches it and makes every other selected view's part of it (session.read_shared)."""
+
+    def _views(self) -> Tuple[str, ...]:
+        return DATACENTER_SEARCH_VIEWS if self.search.changelogs_in_pages else SEARCH_VIEWS
+
+    def _search_body(self, jql: str) -> Dict[str, Any]:
+        """The same body for every view of the chain (it is fetched once for all of them)."""
+        selected = self.session.selected | {self.name}
+        if not self.search.changelogs_in_pages:
+            expand = ["renderedFields"] if self.config.get("render_fields") else None
+            return self.search.body(jql, ["*all"], self.search.issue_page, expand)
+        expand = ["changelog"] if selected & set(CHANGELOG_VIEWS) else []
+        if self.config.get("render_fields") and "issues" in selected:
+            expand.append("renderedFields")
+        wants_fields = selected & {"issues", "issue_comments", "issue_attachments"}
+        fields = ["*all"] if wants_fields else ["created", "updated", "project"]
+        return self.search.body(jql, fields, self.search.issue_page if wants_fields else self.search.id_page, expand)
+
+    def _payloads(self, issues: List[Mapping[str, Any]], view: str) -> Any:
+        if not issues:
+            return []
+        requester = self.get_requester or self.requester
+        if view == "issues":
+            fields_by_id = self.session.field_names(requester)
+            return [issue_record(issue, fields_by_id) for issue in issues]
+        if view == "issue_comments":
+            payloads = [comment_payload(issue) for issue in issues]
+            for item in payloads:  # the rest of an incomplete comment list starts loading as soon as its page is here
+                if not item["complete"]:
+                    self.session.prefetch_comments(item["issueId"], self._comment_loader(item))
+            return payloads
+        if view == "pull_requests":
+            dev_field = development_field(self.session.field_names(requester))
+            return [pull_request_payload(issue, dev_field) for issue in issues]
+        if view in CHANGELOG_VIEWS:
+            return self._changelog_rows(issues, view)
+        return [attachment_payload(issue) for issue in issues]
+
+    def _changelog_rows(self, issues: List[Mapping[str, Any]], view: str) -> List[Dict[str, Any]]:
+        """Data Center: every history entry of each issue (the embedded changelog, completed with `GET issue/{id}
+        ?expand=changelog` when its `total` says entries are missing), not yet filtered by the read's lower bound
+        (each reading view filters by its own window)."""
+        requester = self.get_requester or self.requester
+        if view == HISTORY:
+            fields_by_id = self.session.field_names(requester)
+            counts = custom_name_counts(fields_by_id)
+        rows: List[Dict[str, Any]] = []
+        for issue in issues:
+            issue_id, issue_key = str(issue["id"]), issue.get("key")
+            changelog = issue.get("changelog") or {}
+            histories = changelog.get("histories") or []
+            if isinstance(changelog.get("total"), int) and changelog["total"] > len(histories):
+                whole = send_json(requester, f"issue/{issue_id}", params={"expand": "changelog", "fields": "created"})
+                histories = ((whole or {}).get("changelog") or {}).get("histories") or histories
+            for history in histories:
+                if view != HISTORY:
+                    rows.append({**history, "issueId": issue_id})
+                    continue
+                project = (issue.get("fields") or {}).get("project") or {}
+                rows.extend(field_history_rows(history, issue_id, issue_key, {"id": str(project.get("id")), "key": project.get("key")},
+                                               fields_by_id, counts))
+        return rows
+
+    def _pages(self, jql: str) -> Iterator[Any]:
+        """This view's payload of each page of the window, fetching a page only if no other view has."""
+        others = self.session.consumers(self._views(), self.name)
+        where = f"POST {self.search.path}"
+        if not others:
+            for page in self.search.pages(self.requester, self._search_body(jql), where):
+                yield self._payloads(page["issues"], self.name)
+            return
+        chain = self.session.chain(("search", jql), lambda: self.search.chain(self.requester, self._search_body(jql)))
+        yield from self.session.read_shared(("search", jql), self.name, others, chain.fetch,
+                                            lambda page, view: self._payloads(page["issues"], view), where)
+
+    def _comment_loader(self, item: Mapping[str, Any]) -> Any:
+        return lambda: list(self._all_comments(item["issueId"], item["comments"]))
+
+    def _all_comments(self, issue_id: str, embedded: List[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        """The embedded page, then the per-issue comment pages from where it stopped — only for an issue whose
+        embedded page is incomplete. Jira caps the page size whatever we ask: the next offset is startAt + what came."""
+        requester = self.get_requester or self.requester
+        seen = set()
+        for comment in embedded:
+            seen.add(str(comment.get("id")))
+            yield comment
+        start = len(embedded)
+        progress = PageProgress(f"GET issue/{issue_id}/comment")
+        while True:
+            page = send_json(requester, f"issue/{issue_id}/comment", params={"startAt": start, "maxResults": COMMENT_PAGE, "orderBy": "created"}, expect="comments")
+            comments = page["comments"]
+            new = 0
+            for comment in comments:
+                if str(comment.get("id")) not in seen:  # a comment added meanwhile can shift the pages by one
+                    seen.add(str(comment.get("id")))
+                    new += 1
+                    yield comment
+            if comments and not new:  # a whole page of comments already read: the server ignores startAt
+                progress.stalled(f"Jira answered startAt={start} with comments already read")
+            start += len(comments)
+            total = page.get("total")
+            if not comments or (total is not None and start >= total) or page.get("isLast") is True:
+                return
+
+
 @dataclass
-class IssueSearchRetriever(WindowedRetriever):
+class IssueSearchRetriever(SearchViews, WindowedRetriever):
     dev_requester: Optional[HttpRequester] = None  # pull_requests: GET rest/dev-status/latest/issue/detail
+
+    reads_search_pages = True
 
     def _holds_state(self) -> bool:
         return self.name in ("issue_comments", "issue_attachments")  # filtered by their own time
@@ -43,47 +157,9 @@ class IssueSearchRetriever(WindowedRetriever):
             self.session.background(self.session.field_names, self.get_requester or self.requester)
         return super()._plan(coarse)
 
-    def _search_body(self, jql: str) -> Dict[str, Any]:
-        body: Dict[str, Any] = {"jql": jql, "fields": ["*all"], "maxResults": ISSUE_PAGE}
-        if self.config.get("render_fields"):
-            body["expand"] = "renderedFields"
-        return body
-
-    def _payloads(self, issues: List[Mapping[str, Any]], view: str) -> Any:
-        if not issues:
-            return []
-        if view == "issues":
-            fields_by_id = self.session.field_names(self.get_requester or self.requester)
-            return [issue_record(issue, fields_by_id) for issue in issues]
-        if view == "issue_comments":
-            payloads = [comment_payload(issue) for issue in issues]
-            for item in payloads:  # the rest of an incomplete comment list starts loading as soon as its page is here
-                if not item["complete"]:
-                    self.session.prefetch_comments(item["issueId"], self._comment_loader(item))
-            return payloads
-        if view == "pull_requests":
-            dev_field = development_field(self.session.field_names(self.get_requester or self.requester))
-            return [pull_request_payload(issue, dev_field) for issue in issues]
-        return [attachment_payload(issue) for issue in issues]
-
-    def _pages(self, jql: str) -> Iterator[Any]:
-        """This view's payload of each page of the window, fetching a page only if no other view has."""
-        others = self.session.consumers(SEARCH_VIEWS, self.name)
-        if not others:
-            for page in token_pages(self.requester, SEARCH_PATH, self._search_body(jql), "issues", f"POST {SEARCH_PATH}"):
-                yield self._payloads(page["issues"], self.name)
-            return
-
-        def fetch(token: Optional[str]) -> Tuple[Any, int, Optional[str]]:
-            page, size = sized_json(self.requester, SEARCH_PATH, self._search_body(jql) | ({"nextPageToken": token} if token else {}), expect="issues")
-            return page, size, next_token(page)
-
-        yield from self.session.read_shared(("search", jql), self.name, others, fetch,
-                                            lambda page, view: self._payloads(page["issues"], view), f"POST {SEARCH_PATH}")
-
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         window = Window.of(stream_slice)
-        jql = window_jql(self.config, window.query_lower, window.query_upper)
+        jql = window_jql(self.config, window.query_lower, window.query_upper, order=self.search.order)
         incomplete: List[Tuple[Mapping[str, Any], "Future[Any]"]] = []
         for payload in self._pages(jql):
             for item in payload:
@@ -127,32 +203,3 @@ class IssueSearchRetriever(WindowedRetriever):
                     yield self._record({**pull_request, "issueId": item["issueId"], "issueKey": item["issueKey"],
                                         "issueUpdated": issue_updated, "applicationType": app}, stream_slice)
         self.windows.visited(issue_updated, stream_slice)
-
-    def _comment_loader(self, item: Mapping[str, Any]) -> Any:
-        return lambda: list(self._all_comments(item["issueId"], item["comments"]))
-
-    def _all_comments(self, issue_id: str, embedded: List[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-        """The embedded page, then the per-issue comment pages from where it stopped — only for an issue whose
-        embedded page is incomplete. Jira caps the page size whatever we ask: the next offset is startAt + what came."""
-        requester = self.get_requester or self.requester
-        seen = set()
-        for comment in embedded:
-            seen.add(str(comment.get("id")))
-            yield comment
-        start = len(embedded)
-        progress = PageProgress(f"GET issue/{issue_id}/comment")
-        while True:
-            page = send_json(requester, f"issue/{issue_id}/comment", params={"startAt": start, "maxResults": COMMENT_PAGE, "orderBy": "created"}, expect="comments")
-            comments = page["comments"]
-            new = 0
-            for comment in comments:
-                if str(comment.get("id")) not in seen:  # a comment added meanwhile can shift the pages by one
-                    seen.add(str(comment.get("id")))
-                    new += 1
-                    yield comment
-            if comments and not new:  # a whole page of comments already read: the server ignores startAt
-                progress.stalled(f"Jira answered startAt={start} with comments already read")
-            start += len(comments)
-            total = page.get("total")
-            if not comments or (total is not None and start >= total) or page.get("isLast") is True:
-                return

@@ -24,17 +24,20 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira.components.http import send_json
+from source_jira.components.config import DATACENTER
+from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.index import IssueIndex
 from source_jira.components.issue_family.jql import window_jql
 from source_jira.components.pagination import PageProgress
 
 SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "pull_requests")  # streams that read the same search pages
 CHANGELOG_VIEWS = ("issue_changelogs", "issue_field_history")  # streams that read the same bulkfetch pages
+# On Data Center the changelogs come in the search pages (`expand=changelog` carries whole histories): one chain
+DATACENTER_SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "issue_changelogs", "issue_field_history")
 BACKGROUND_THREADS = 6  # prefetch threads of a session, on top of the CDK's workers
 COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
 CHANGELOG_PAGES_AT_ONCE = 2  # bulkfetch pages fetched and held at a time (see changelogs.py)
 SPOOL_MEMORY = 16 * 1024 * 1024
-PROJECT_PAGE = 50
 
 
 class Spool:
@@ -108,6 +111,7 @@ class SyncSession:
         self._lock = threading.Lock()
         self._indexes: Dict[Tuple[str, bool], IssueIndex] = {}
         self._shared: Dict[Any, SharedPages] = {}
+        self._chains: Dict[Any, Any] = {}
         self._fields: Optional[Dict[str, Mapping[str, Any]]] = None
         self._projects: Optional[Dict[str, Mapping[str, Any]]] = None
         self._fields_lock = threading.Lock()
@@ -180,13 +184,26 @@ class SyncSession:
             if entry["last"]:
                 return
 
+    def chain(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The page chain (backend.py) of a shared search, one per key: every view fetching its pages goes through the
+        same one (a Data Center chain remembers the issues it returned and the `total` it saw)."""
+        with self._lock:
+            chain = self._chains.get(key)
+            if chain is None:
+                chain = self._chains[key] = make()
+            return chain
+
     def index(self, requester: HttpRequester, config: Mapping[str, Any], lower: int, upper: Optional[int],
               with_times: bool = False) -> IssueIndex:
-        key = (window_jql(config, lower, upper), with_times)
+        search = search_for(config)
+        if search.deployment == DATACENTER:  # one scan serves both kinds: it always carries `updated`
+            key = (window_jql(config, lower, upper, order=""), True)
+        else:
+            key = (window_jql(config, lower, upper), with_times)
         with self._lock:
             index = self._indexes.get(key)
             if index is None:
-                index = self._indexes[key] = IssueIndex(key[0], with_times)
+                index = self._indexes[key] = IssueIndex(key[0], key[1], search, clauses=window_jql(config, lower, upper, order=""))
         index.load(requester)
         return index
 
@@ -198,23 +215,13 @@ class SyncSession:
                 self._fields = {f["id"]: f for f in fields if isinstance(f, Mapping) and f.get("id")}
             return self._fields
 
-    def projects_by_key(self, requester: HttpRequester) -> Dict[str, Mapping[str, Any]]:
-        """`GET project/search` once per read (50 a page): `{key: {"id", "key"}}` of every project the account sees,
-        for rows that name their issue's project (the changelog answer gives the issue id only)."""
+    def projects_by_key(self, requester: HttpRequester, config: Mapping[str, Any]) -> Dict[str, Mapping[str, Any]]:
+        """The projects once per read (`GET project/search` on Cloud, `GET project` on Data Center): `{key: {"id",
+        "key"}}` of every project the account sees, for rows that name their issue's project (the changelog answer
+        gives the issue id only)."""
         with self._fields_lock:
             if self._projects is None:
-                projects: Dict[str, Mapping[str, Any]] = {}
-                progress = PageProgress("GET project/search")
-                start = 0
-                while True:
-                    page = send_json(requester, "project/search", params={"startAt": start, "maxResults": PROJECT_PAGE}, expect="values")
-                    for project in page["values"]:
-                        projects[str(project.get("key"))] = {"id": str(project.get("id")), "key": project.get("key")}
-                    start += len(page["values"])
-                    if page.get("isLast", True) or not page["values"]:
-                        break
-                    progress.advance(start)
-                self._projects = projects
+                self._projects = search_for(config).projects(requester)
             return self._projects
 
     def close(self) -> None:

@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlparse
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_jira.components.http import send_json, token_pages
-from source_jira.components.issue_family.index import ID_PAGE, SEARCH_PATH
+from source_jira.components.http import send_json
+from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.jql import base_clauses, ids_jql
 from source_jira.components.issue_family.records import as_declared
 from source_jira.components.issue_family.retriever import CursorOwnedRetriever, SessionBound
@@ -111,9 +111,10 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
         unknown = sorted(i for i in issue_ids if i not in self._allowed and i.isdigit())
         for offset in range(0, len(unknown), BATCH):
             batch = unknown[offset: offset + BATCH]
-            body = {"jql": ids_jql(self.config, batch), "fields": ["id"], "maxResults": ID_PAGE}
+            search = search_for(self.config)
+            body = search.body(ids_jql(self.config, batch), ["id"], search.id_page)
             found: Set[str] = set()
-            for page in token_pages(self.post_requester, SEARCH_PATH, body, "issues", f"POST {SEARCH_PATH} (worklogs' issues in scope)"):
+            for page in search.pages(self.post_requester, body, f"POST {search.path} (worklogs' issues in scope)"):
                 found.update(str(issue["id"]) for issue in page["issues"])
             for issue_id in batch:
                 self._allowed[issue_id] = issue_id in found
