@@ -22,7 +22,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_jira import cdk_adapter
 from source_jira.inputs import per_stream_states
 from source_jira.components.issue_family.session import SessionHolder
-from source_jira.transport import guard_message, refused_address, refused_host, trust_context
+from source_jira.components.config import AUTH_TITLES, DATACENTER, deployment_of, site_url
+from source_jira.transport import GuardedAdapter, Timeouts, guard_message, refused_address, refused_host, trust_context
 
 
 def manifest_path() -> str:
@@ -76,6 +77,8 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
         if streams is None:  # nothing selected
             return
         selected = cdk_adapter.select_streams(self, streams, catalog)
+        if selected and deployment_of(config) == DATACENTER:
+            confirm_deployment(config, logger)  # one anonymous request: says which server this is, or fails in one line
         if selected:
             # the issue family shares search pages only between the streams this catalog selects
             with self._issue_family.open(names):
@@ -101,10 +104,11 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
         creds = config.get("credentials") or {}
         if creds.get("auth_type") != "oauth2.0":
             preflight(str(config.get("domain", "")), ca_pem=config.get("ca_certificate"))
+            confirm_deployment(config)
         # The streams the manifest's `check` names (the generic manifest runner reads the same ones): one record each.
         for name in (cdk_adapter.manifest(self).get("check") or {}).get("stream_names") or []:
             if not self.read_records(name, config, limit=1):
-                raise AirbyteTracedException(message=f"Jira answered the {name} request with nothing; is this a Jira Cloud site?")
+                raise AirbyteTracedException(message=f"Jira answered the {name} request with nothing; is this a Jira site?")
         wanted = [str(p).strip() for p in (config.get("projects") or []) if str(p).strip()]
         if wanted:
             seen = {str(p.get("key")) for p in self.read_records("projects", config)}
@@ -132,6 +136,49 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
                 if limit and len(records) >= limit:
                     return records
         return records
+
+
+def confirm_deployment(config: Mapping[str, Any], logger: Optional[logging.Logger] = None) -> None:
+    """Ask the site what it is (`GET /rest/api/2/serverInfo`: it exists on Cloud and Data Center alike and needs no
+    sign-in) and fail in one line when the credentials are for the other kind of Jira. An answer that says nothing
+    (no `deploymentType`, a 401 on a site that hides it, not JSON) decides nothing: the reads then tell."""
+    import requests
+
+    deployment = deployment_of(config)
+    url = site_url(config) + "/rest/api/2/serverInfo"
+    session = requests.Session()
+    adapter = GuardedAdapter(Timeouts.from_config(config, check=True), ca_pem=config.get("ca_certificate"))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    try:
+        response = session.get(url, headers={"Accept": "application/json"}, allow_redirects=False)
+        info = response.json() if response.status_code == 200 else {}
+    except (requests.RequestException, ValueError):
+        return
+    finally:
+        session.close()
+    kind = str((info or {}).get("deploymentType") or "") if isinstance(info, Mapping) else ""
+    if not kind:
+        return
+    creds = config.get("credentials") or {}
+    auth = AUTH_TITLES.get(creds.get("auth_type"), str(creds.get("auth_type")))
+    where = config.get("domain")
+    if kind.lower() == "cloud" and deployment == DATACENTER:
+        raise AirbyteTracedException(
+            message=f"{where} is a Jira Cloud site (its serverInfo says deploymentType Cloud), but the connector is set up "
+            f"for Jira Data Center ('{auth}'): sign in with an API token (e-mail + token) or OAuth 2.0.",
+            failure_type=FailureType.config_error,
+        )
+    if kind.lower() != "cloud" and deployment != DATACENTER:
+        bearer = " (a bearer token: set deployment to datacenter)" if creds.get("auth_type") == "bearer" else ""
+        raise AirbyteTracedException(
+            message=f"{where} is a self-hosted Jira {kind} {info.get('version', '')} (its serverInfo says so), but the "
+            f"connector is set up for Jira Cloud ('{auth}'): sign in with a personal access token or a username and "
+            f"password{bearer}.".replace("  ", " "),
+            failure_type=FailureType.config_error,
+        )
+    if logger is not None:
+        logger.info(f"Reading Jira {kind} {info.get('version', '')} at {site_url(config)} (REST API v2).")
 
 
 def one_line(message: str) -> str:
