@@ -52,9 +52,8 @@ class SearchViews:
         expand = ["changelog"] if selected & set(CHANGELOG_VIEWS) else []
         if self.config.get("render_fields") and "issues" in selected:
             expand.append("renderedFields")
-        wants_fields = selected & {"issues", "issue_comments", "issue_attachments"}
-        fields = ["*all"] if wants_fields else ["created", "updated", "project"]
-        return self.search.body(jql, fields, self.search.issue_page if wants_fields else self.search.id_page, expand)
+        fields = ["*all"] if selected & {"issues", "issue_comments", "issue_attachments"} else ["created", "updated", "project"]
+        return self.search.body(jql, fields, self.search.issue_page, expand)  # whole histories weigh as much as fields
 
     def _payloads(self, issues: List[Mapping[str, Any]], view: str) -> Any:
         if not issues:
