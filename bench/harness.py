@@ -60,8 +60,8 @@ class FakeProcess:
     """``python -m integration_tests.fake_jira`` in a child process, driven through ``FakeJiraClient``."""
 
     def __init__(self, issues: int, latency_ms: int = 0, seed: int = 42, legacy_search: bool = True,
-                 python: str = sys.executable, startup_timeout: float = 1800) -> None:
-        self.issues, self.latency_ms, self.seed = issues, latency_ms, seed
+                 python: str = sys.executable, startup_timeout: float = 1800, datacenter: bool = False) -> None:
+        self.issues, self.latency_ms, self.seed, self.datacenter = issues, latency_ms, seed, datacenter
         self.legacy_search, self.python, self.startup_timeout = legacy_search, python, startup_timeout
         self.proc: Optional[subprocess.Popen] = None
         self.info: Dict[str, Any] = {}
@@ -74,6 +74,8 @@ class FakeProcess:
 
         args = [self.python, "-m", "integration_tests.fake_jira", "--issues", str(self.issues), "--seed", str(self.seed),
                 "--latency-ms", str(self.latency_ms), "--port", "0"] + (["--legacy-search"] if self.legacy_search else [])
+        if self.datacenter:  # a Jira Data Center site under /jira (only this connector reads one)
+            args += ["--datacenter", "--context-path", "/jira"]
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True)
         timer = threading.Timer(self.startup_timeout, self.proc.kill)
@@ -121,6 +123,9 @@ class Connector:
         """Each connector's own minimal config (its defaults for concurrency etc.)."""
         if self.name == "official":
             return {"domain": info["domain"], "email": info["email"], "api_token": info["api_token"], "start_date": START_DATE}
+        if info.get("deployment") == "datacenter":
+            return {"domain": info["domain"], "start_date": START_DATE,
+                    "credentials": {"auth_type": "pat", "personal_access_token": info["pat"]}}
         return {"domain": info["domain"], "start_date": START_DATE,
                 "credentials": {"auth_type": "api_token", "email": info["email"], "api_token": info["api_token"]}}
 
@@ -384,6 +389,24 @@ def run_matrix(connectors: Sequence[Connector], sizes: Sequence[int], latencies:
     return rows
 
 
+def run_datacenter(conn: Connector, sizes: Sequence[int], latencies: Sequence[int], timeout: float, seed: int = 42,
+                   log=print) -> List[dict]:
+    """This connector alone (the official one reads Jira Cloud only) on a fake Jira Data Center: the issue-family case."""
+    rows: List[dict] = []
+    for n in sizes:
+        for lat in latencies:
+            log(f"[bench] starting a fake Jira Data Center: {n} issues, {lat} ms per request")
+            with FakeProcess(n, lat, seed, legacy_search=False, datacenter=True) as fake:
+                truth = ground_truth_counts(fake, TRUTH_STREAMS)
+                with tempfile.TemporaryDirectory() as tmp:
+                    discovered = discover(conn, fake.info, Path(tmp))
+                row = dict(measure(conn, fake, discovered, "issue_family", timeout, truth), deployment="datacenter")
+                rows.append(row)
+                log(f"[bench]   datacenter    {conn.name:8s} wall {row['wall_s']:8.2f} s  cpu {row['cpu_s']:7.2f} s  "
+                    f"rss {row['peak_rss_mb']:6.1f} MB  records {row['records']:7d}  requests {row['requests_total']:6d}  {row['status']}")
+    return rows
+
+
 def skipped_row(conn: Connector, case: str, n: int, lat: int, why: str) -> dict:
     return {"connector": conn.name, "connector_label": conn.label, "case": case, "issues": n, "latency_ms": lat,
             "status": why, "skipped": True}
@@ -560,6 +583,18 @@ def render_markdown(rows: Sequence[dict], sweep: Sequence[dict], meta: Mapping[s
                 continue
             L.append(f"| {r['issues']:,} | {r['connector']} | {_f(r['wall_s'])} | {_f(r['cpu_s'])} | {_f(r['peak_rss_mb'], '{:.0f}')} | "
                      f"{_f(r['records'])} | {_f(r['records_per_s'], '{:,.0f}')} | {_f(r['requests_per_100_issues'], '{:.1f}')} | {r['status']} |")
+    dc = list(meta.get("datacenter") or [])
+    if dc:
+        L.append("")
+        L.append("Jira Data Center (issue-family case; this connector only — the official one reads Jira Cloud only). The fake "
+                 "serves REST API v2 under `/jira`, `startAt` search pages and a 10,000-result window:")
+        L.append("")
+        L.append("| issues | latency | wall s | CPU s | peak RSS MB | records | records/s | requests | req / 100 issues | status |")
+        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in dc:
+            L.append(f"| {r['issues']:,} | {r['latency_ms']} ms | {_f(r['wall_s'])} | {_f(r['cpu_s'])} | {_f(r['peak_rss_mb'], '{:.0f}')} | "
+                     f"{_f(r['records'])} | {_f(r['records_per_s'], '{:,.0f}')} | {_f(r['requests_total'])} | "
+                     f"{_f(r['requests_per_100_issues'], '{:.2f}')} | {r['status']} |")
     tg = targets(rows, sweep)
     if tg:
         L.append("")
@@ -702,6 +737,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--official-max-size", type=int, default=10000,
                     help="sweep sizes above this run ours only (default 10000)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--datacenter", type=_ints, default=[], help="issues of Jira Data Center sites to read (ours only), e.g. 2000,15000")
     ap.add_argument("--out", type=Path, default=BENCH / "results")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 300 issues, 0 ms, issues + issue_family, sweep 300,1000")
@@ -751,7 +787,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             sweep += run_matrix(connectors, [n], [0], ["issue_family"], timeouts, a.seed, official_max_size=a.official_max_size)
         # the main table's issue-family runs at 0 ms are points of the curve too
         sweep += [r for r in rows if r["latency_ms"] == 0 and r["case"] == "issue_family" and r not in sweep]
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "duration_s": round(time.time() - t0, 1),
+    datacenter = run_datacenter(ours_connector(), a.datacenter, a.latency, a.ours_timeout, a.seed) if a.datacenter else []
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "duration_s": round(time.time() - t0, 1), "datacenter": datacenter,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores shared, Python {platform.python_version()}",
             "ours": next((c.label for c in connectors if c.name == "ours"), None),
             "official": next((c.label for c in connectors if c.name == "official"), None),

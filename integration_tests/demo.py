@@ -1,8 +1,9 @@
-"""The README's demo: a fake Jira Cloud over HTTPS on 127.0.0.1, then the real `source-jira` command runs
-check, discover, a full read of every stream, a change to the site, and an incremental read — with live progress
-and a per-stream summary (records, requests, seconds).
+"""The README's demo: a fake Jira Cloud (or, with --datacenter, a fake Jira Data Center under a context path, signed
+in with a personal access token) over HTTPS on 127.0.0.1, then the real `source-jira` command runs check, discover,
+a full read of every stream, a change to the site, and an incremental read — with live progress and a per-stream
+summary (records, requests, seconds).
 
-    python -m integration_tests.demo [--issues 2000] [--timezone Asia/Kolkata] [--workers 8]
+    python -m integration_tests.demo [--issues 2000] [--timezone Asia/Kolkata] [--workers 8] [--datacenter]
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def endpoint_patterns() -> List[Tuple[str, re.Pattern]]:
             for value in node:
                 walk(value, stream)
 
-    walk(manifest.get("definitions", {}).get("streams", {}), None)
+    for group in ("streams", "streams_datacenter"):  # the Cloud forms and the Data Center forms
+        walk(manifest.get("definitions", {}).get(group, {}), None)
     return found
 
 
@@ -63,7 +65,7 @@ COMPONENT_ENDPOINTS = [
     ("issue_remote_links", r"/issue/[^/]+/remotelink$"),
     ("issue_properties", r"/issue/[^/]+/properties(/[^/]+)?$"),
     ("issue_transitions", r"/issue/[^/]+/transitions$"),
-    ("issue_changelogs", r"/changelog/bulkfetch$"),
+    ("issue_changelogs", r"/changelog/bulkfetch$"),  # on Data Center changelogs come with the search pages
     ("issue_worklogs", r"/worklog/(updated|list)$"),
     ("issue_worklogs_deleted", r"/worklog/deleted$"),
 ]
@@ -164,11 +166,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--timezone", default="America/Los_Angeles")
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--datacenter", action="store_true", help="a self-hosted Jira Data Center site (context path /jira, PAT)")
     args = parser.parse_args(argv)
 
-    say(f"Starting a fake Jira Cloud with {args.issues} issues (user time zone {args.timezone}) …")
-    with FakeJira(issues=args.issues, seed=args.seed, timezone=args.timezone) as fake:
-        config = fake.config(num_workers=args.workers)
+    kind = "Jira Data Center (context path /jira, personal access token)" if args.datacenter else "Jira Cloud"
+    say(f"Starting a fake {kind} with {args.issues} issues (user time zone {args.timezone}) …")
+    site = {"deployment": "datacenter", "context_path": "/jira"} if args.datacenter else {}
+    with FakeJira(issues=args.issues, seed=args.seed, timezone=args.timezone, **site) as fake:
+        config = fake.config(auth="pat", num_workers=args.workers) if args.datacenter else fake.config(num_workers=args.workers)
         say(f"  site {fake.base_url}  (CA {fake.ca_path})\n")
 
         say("$ source-jira check")

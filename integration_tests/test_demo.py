@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_demo_runs_check_discover_full_and_incremental_reads():
+@pytest.mark.parametrize("site", [[], ["--datacenter"]], ids=["cloud", "datacenter"])
+def test_demo_runs_check_discover_full_and_incremental_reads(site):
     proc = subprocess.run(
-        [sys.executable, "-m", "integration_tests.demo", "--issues", "120", "--workers", "4"],
+        [sys.executable, "-m", "integration_tests.demo", "--issues", "120", "--workers", "4"] + site,
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     out = proc.stdout
