@@ -1,5 +1,5 @@
-"""Secret masking beyond the CDK's airbyte_secret fields: the base64 `email:token` of the Basic header (and its
-`Basic …` form) never appears in logs, errors or traces either."""
+"""Secret masking beyond the CDK's airbyte_secret fields: the base64 `email:token` (Cloud) or `username:password`
+(Data Center) of the Basic header (and its `Basic …` form) never appears in logs, errors or traces either."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any, Mapping, Optional
 
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
-_SECRET_KEYS = frozenset({"api_token", "client_secret", "refresh_token", "access_token", "client_id", "service_account_token", "password"})
+_SECRET_KEYS = frozenset({"api_token", "client_secret", "refresh_token", "access_token", "client_id", "service_account_token", "password",
+                          "personal_access_token"})
 
 
 def secret_values(config: Optional[Mapping[str, Any]]) -> list:
@@ -21,11 +22,10 @@ def secret_values(config: Optional[Mapping[str, Any]]) -> list:
             value = scope.get(key)
             if isinstance(value, str) and value:
                 found.append(value)
-    email = creds.get("email") or config.get("email")
-    token = creds.get("api_token") or config.get("api_token")
-    if isinstance(email, str) and isinstance(token, str) and token:
-        basic = base64.b64encode(f"{email}:{token}".encode()).decode()
-        found.append(basic)
+    for user, secret in ((creds.get("email") or config.get("email"), creds.get("api_token") or config.get("api_token")),
+                         (creds.get("username"), creds.get("password"))):
+        if isinstance(user, str) and isinstance(secret, str) and secret:
+            found.append(base64.b64encode(f"{user}:{secret}".encode()).decode())
     return found
 
 

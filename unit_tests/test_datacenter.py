@@ -214,3 +214,13 @@ def test_cloud_keeps_its_search():
     assert isinstance(search, CloudSearch) and not isinstance(search, DataCenterSearch)
     assert search.body("j", ["id"], 5000, ["renderedFields"]) == {"jql": "j", "fields": ["id"], "maxResults": 5000, "expand": "renderedFields"}
     assert isinstance(DataCenterSearch().chain(None, {}), OffsetChain)
+
+
+def test_data_center_secrets_and_their_basic_header_form_are_masked():
+    import base64
+
+    from source_jira.secrets import secret_values
+
+    assert "tok" in secret_values({"credentials": PAT})
+    values = secret_values({"credentials": BASIC})
+    assert "pw" in values and base64.b64encode(b"jdoe:pw").decode() in values
