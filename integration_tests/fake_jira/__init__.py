@@ -58,6 +58,6 @@ objects carry ``id``/``issueId`` as strings.
 """
 
 from .core import FakeJira
-from .site import DEPENDS_ON_DELETED, PROJECT_FILTERED, STREAM_PKS
+from .site import CLOUD_ONLY_STREAMS, DEPENDS_ON_DELETED, PROJECT_FILTERED, STREAM_PKS, STREAM_PKS_DC
 
-__all__ = ["FakeJira", "STREAM_PKS", "DEPENDS_ON_DELETED", "PROJECT_FILTERED"]
+__all__ = ["FakeJira", "STREAM_PKS", "STREAM_PKS_DC", "CLOUD_ONLY_STREAMS", "DEPENDS_ON_DELETED", "PROJECT_FILTERED"]

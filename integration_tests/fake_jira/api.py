@@ -1,8 +1,11 @@
-"""Route handlers: Jira Cloud platform (``/rest/api/3``) and agile (``/rest/agile/1.0``) endpoints."""
+"""Route handlers: Jira Cloud platform (``/rest/api/3``) and agile (``/rest/agile/1.0``) endpoints, and on a
+Data Center site the same resources under ``/rest/api/2`` (``match_dc``: its own forms where Data Center differs,
+404 for the Cloud-only ones)."""
 
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import json
 import re
 import zlib
@@ -17,7 +20,9 @@ from .site import Issue, Site, W_ID
 from .timefmt import fmt_platform, parse_iso
 
 API = "/rest/api/3"
+API2 = "/rest/api/2"  # Jira Data Center's platform REST API
 AGILE = "/rest/agile/1.0"
+DC_VERSION = "9.12.2"
 
 
 class HttpError(Exception):
@@ -435,7 +440,7 @@ def issue_changelog(req: Req):
     hs = it.histories
     chunk = hs[start:start + mx]
     last = start + len(chunk) >= len(hs)
-    base = f"{req.site.base_url}{API}/issue/{it.key}/changelog"
+    base = f"{req.r.api}/issue/{it.key}/changelog"
     d = {"self": f"{base}?maxResults={mx}&startAt={start}"}
     if not last:
         d["nextPage"] = f"{base}?maxResults={mx}&startAt={start + mx}"
@@ -588,7 +593,7 @@ def _feed(req: Req, entries: list, kind: str):
         i += 1
     last = i >= len(entries) or entries[i][0] > cutoff
     until = vals[-1]["updatedTime"] if vals else since
-    base = f"{site.base_url}{API}/worklog/{kind}"
+    base = f"{req.r.api}/worklog/{kind}"
     d = {"values": vals, "since": since, "until": until, "self": f"{base}?since={since}"}
     if not last:
         d["nextPage"] = f"{base}?since={until}"
@@ -649,6 +654,10 @@ def project_full(req: Req, p, expand: set) -> dict:
     if p.category:
         d["projectCategory"] = r.project_category(p.category)
     d["projectTypeKey"] = p.type_key
+    if r.dc:  # Data Center: no team-managed projects, no privacy/insight expansions
+        d["expand"] = "description,lead,issueTypes,url,projectKeys"
+        d["archived"] = False
+        return d
     d["simplified"] = p.simplified
     d["style"] = "next-gen" if p.simplified else "classic"
     d["isPrivate"] = False
@@ -794,6 +803,11 @@ def project_role_get(req: Req):
     for rid, name, desc in C.PROJECT_ROLES:
         if str(rid) == req.params["id"]:
             d = role_json(req, (rid, name, desc))
+            if req.r.dc:
+                d["actors"] = [{"id": 10000 + k, "displayName": req.r.user(u)["displayName"], "type": "atlassian-user-role-actor",
+                                "name": req.site.users[u].name, "avatarUrl": req.r.user(u)["avatarUrls"]["16x16"]}
+                               for k, u in enumerate([p.lead])]
+                return d
             d["actors"] = [{"id": 10000 + k, "displayName": req.r.user(u)["displayName"], "type": "atlassian-user-role-actor",
                             "actorUser": {"accountId": req.site.users[u].account_id}} for k, u in enumerate([p.lead])]
             return d
@@ -998,7 +1012,9 @@ def issue_type(req: Req):
 def priority_json(req, k):
     p = C.PRIORITIES[k]
     d = req.r.priority(k)
-    d.update({"statusColor": p[2], "description": f"{p[1]} priority", "isDefault": p[0] == "3"})
+    d.update({"statusColor": p[2], "description": f"{p[1]} priority"})
+    if not req.r.dc:
+        d["isDefault"] = p[0] == "3"
     return d
 
 
@@ -1014,7 +1030,8 @@ def priorities_search(req: Req):
 
 def resolution_json(req, k):
     d = req.r.resolution(k)
-    d["isDefault"] = k == 0
+    if not req.r.dc:
+        d["isDefault"] = k == 0
     return d
 
 
@@ -1202,7 +1219,7 @@ def filter_share(req: Req, s: dict) -> dict:
     d = {"id": s["id"], "type": s["type"]}
     if s["type"] == "group":
         g = next(g for g in req.site.groups if g.name == s["group"])
-        d["group"] = {"name": g.name, "groupId": g.group_id, "self": f"{req.r.api}/group?groupId={g.group_id}"}
+        d["group"] = req.r.group_ref(g)
     elif s["type"] == "project":
         d["project"] = req.r.project_short(s["project"])
         if s.get("role"):
@@ -1225,7 +1242,7 @@ def filter_json(req: Req, f: dict, expand: set) -> dict:
     if "viewUrl" in expand:
         d["viewUrl"] = f"{req.site.base_url}/issues/?filter={f['id']}"
     if "searchUrl" in expand:
-        d["searchUrl"] = f"{r.api}/search/jql?jql={f['jql']}"
+        d["searchUrl"] = f"{r.api}/search?jql={f['jql']}" if r.dc else f"{r.api}/search/jql?jql={f['jql']}"
     if "favourite" in expand:
         d["favourite"] = f["favouritedCount"] > 0
     if "favouritedCount" in expand:
@@ -1285,8 +1302,16 @@ def filter_my(req: Req):
             if f["owner"] == 0 or (favourites and f["id"] in req.site.favourite_filter_ids)]
 
 
+def _dc_numeric_id(req: Req, name: str = "id") -> None:
+    """Data Center's resources take a numeric id: another segment is no resource at all (a 404, e.g. the
+    Cloud-only ``filter/search``)."""
+    if req.r.dc and not req.params[name].isdigit():
+        raise HttpError(404, [f"null for uri: {req.site.base_url}{req.path}"])
+
+
 @route("GET", API + "/filter/{id}")
 def filter_get(req: Req):
+    _dc_numeric_id(req)
     f = req.site.filter_by_id.get(req.params["id"])
     if f is None:
         raise HttpError(400, ["The selected filter is not available to you, perhaps it has been deleted or had its permissions changed."])
@@ -1296,6 +1321,7 @@ def filter_get(req: Req):
 
 @route("GET", API + "/filter/{id}/permission")
 def filter_permissions(req: Req):
+    _dc_numeric_id(req)
     f = req.site.filter_by_id.get(req.params["id"])
     if f is None:
         raise HttpError(400, ["The selected filter is not available to you, perhaps it has been deleted or had its permissions changed."])
@@ -1307,7 +1333,8 @@ def dashboard_json(req: Req, d: dict) -> dict:
     out = {"id": d["id"], "isFavourite": d["id"] == "10000", "name": d["name"],
            "popularity": 1 + int(d["id"]) % 5, "self": f"{r.api}/dashboard/{d['id']}",
            "sharePermissions": [{"id": s["id"], "type": s["type"]} for s in d["shares"]],
-           "editPermissions": [], "view": f"{req.site.base_url}/jira/dashboards/{d['id']}",
+           "editPermissions": [],
+           "view": f"{req.site.base_url}/secure/Dashboard.jspa?selectPageId={d['id']}" if r.dc else f"{req.site.base_url}/jira/dashboards/{d['id']}",
            "isWritable": not d["system"], "systemDashboard": d["system"]}
     if d["owner"] is not None:
         out["owner"] = r.user(d["owner"])
@@ -1327,9 +1354,9 @@ def dashboards(req: Req):
     chunk = ds[start:start + mx]
     d = {"startAt": start, "maxResults": mx, "total": len(ds), "dashboards": [dashboard_json(req, x) for x in chunk]}
     if start + mx < len(ds):
-        d["next"] = f"{req.site.base_url}{API}/dashboard?maxResults={mx}&startAt={start + mx}"
+        d["next"] = f"{req.r.api}/dashboard?maxResults={mx}&startAt={start + mx}"
     if start > 0:
-        d["prev"] = f"{req.site.base_url}{API}/dashboard?maxResults={mx}&startAt={max(0, start - mx)}"
+        d["prev"] = f"{req.r.api}/dashboard?maxResults={mx}&startAt={max(0, start - mx)}"
     return d
 
 
@@ -1346,8 +1373,7 @@ def application_roles(req: Req):
     n_users = sum(1 for u in req.site.users if u.account_type == "atlassian" and u.active)
     out = []
     for key, name, groups, defaults, seats in C.APPLICATION_ROLES:
-        gd = [{"name": g.name, "groupId": g.group_id, "self": f"{req.r.api}/group?groupId={g.group_id}"}
-              for g in req.site.groups if g.name in groups]
+        gd = [req.r.group_ref(g) for g in req.site.groups if g.name in groups]
         dd = [x for x in gd if x["name"] in defaults]
         count = n_users if key == "jira-software" else 7
         out.append({"key": key, "groups": groups, "groupDetails": gd, "name": name, "defaultGroups": defaults,
@@ -1385,6 +1411,12 @@ def configuration(req: Req):
 @route("GET", API + "/serverInfo")
 def server_info(req: Req):
     now = req.site.now_ms()
+    if req.r.dc:
+        return {"baseUrl": req.site.base_url, "version": DC_VERSION, "versionNumbers": [int(x) for x in DC_VERSION.split(".")],
+                "deploymentType": "DataCenter", "buildNumber": 9120002,
+                "buildDate": fmt_platform(req.site.anchor - 400 * 86_400_000, req.r.tz),
+                "serverTime": fmt_platform(now, req.r.tz), "scmInfo": "5e1c9c3a7b0d8f2e4a6b1c3d5e7f9a0b1c2d3e4f",
+                "serverTitle": "Jira"}
     return {"baseUrl": req.site.base_url, "displayUrl": req.site.base_url, "displayUrlServicedeskHelpCenter": req.site.base_url,
             "version": "1001.0.0-SNAPSHOT", "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
             "buildNumber": 100289, "buildDate": fmt_platform(req.site.anchor - 3 * 86_400_000, req.r.tz),
@@ -1400,7 +1432,9 @@ def permissions(req: Req):
 @route("GET", API + "/mypermissions")
 def my_permissions(req: Req):
     """Jira Cloud requires `permissions` (comma-separated keys); a project context is projectKey or projectId."""
-    want = [k.strip() for v in req.qlist("permissions") for k in str(v).split(",") if k.strip()]
+    want = [k.strip() for v in (req.qlist("permissions") or []) for k in str(v).split(",") if k.strip()]
+    if not want and req.r.dc:  # Data Center still answers every permission when none is named
+        want = [p[0] for p in C.PERMISSIONS]
     if not want:
         raise HttpError(400, ["The 'permissions' query parameter is required."])
     known = {p[0] for p in C.PERMISSIONS}
@@ -1504,10 +1538,17 @@ def attachment_meta(req: Req):
 # --------------------------------------------------------------------------------------------
 # agile
 # --------------------------------------------------------------------------------------------
+def board_type(req: Req, b) -> str:
+    """Data Center has no team-managed ("simple") boards: they show as scrum (with sprints) or kanban there."""
+    if b.type == "simple" and req.r.dc:
+        return "scrum" if b.sprints_enabled else "kanban"
+    return b.type
+
+
 def board_json(req: Req, b) -> dict:
     p = b.projects[0]
     r = req.r
-    return {"id": b.id, "self": f"{req.site.base_url}{AGILE}/board/{b.id}", "name": b.name, "type": b.type,
+    return {"id": b.id, "self": f"{req.site.base_url}{AGILE}/board/{b.id}", "name": b.name, "type": board_type(req, b),
             "location": {"projectId": p.id, "displayName": f"{p.name} ({p.key})", "projectName": p.name,
                          "projectKey": p.key, "projectTypeKey": p.type_key,
                          "avatarURI": f"/rest/api/2/universal_avatar/view/type/project/avatar/{p.avatar_id}?size=small",
@@ -1528,7 +1569,7 @@ def boards(req: Req):
     bs = list(req.site.boards)
     t = req.q("type")
     if t:
-        bs = [b for b in bs if b.type in t.split(",")]
+        bs = [b for b in bs if board_type(req, b) in t.split(",")]
     name = req.q("name")
     if name:
         bs = [b for b in bs if name.lower() in b.name.lower()]
@@ -1554,7 +1595,7 @@ def board_configuration(req: Req):
     sts = p.statuses
     cols = [("To Do", [s for s in sts if s.cat == 2]), ("In Progress", [s for s in sts if s.cat == 4]),
             ("Done", [s for s in sts if s.cat == 3])]
-    d = {"id": b.id, "name": b.name, "type": b.type, "self": f"{req.site.base_url}{AGILE}/board/{b.id}/configuration",
+    d = {"id": b.id, "name": b.name, "type": board_type(req, b), "self": f"{req.site.base_url}{AGILE}/board/{b.id}/configuration",
          "location": {"type": "project", "key": p.key, "id": str(p.id), "self": f"{r.api}/project/{p.id}", "name": p.name},
          "filter": {"id": b.filter_id, "self": f"{r.api}/filter/{b.filter_id}"},
          "columnConfig": {"columns": [{"name": n, "statuses": [{"id": s.id, "self": f"{r.api}/status/{s.id}"} for s in ss]}
@@ -1678,4 +1719,256 @@ def tenant_info(req: Req):
     return {"cloudId": req.site.cloud_id}
 
 
-__all__ = ["ROUTES", "match", "known_path", "HttpError", "Req", "API", "AGILE", "evaluate"]
+# --------------------------------------------------------------------------------------------
+# Jira Data Center (``/rest/api/2`` under the context path; the agile API as on Cloud)
+# --------------------------------------------------------------------------------------------
+DC_ROUTES: list[tuple[str, str, re.Pattern, Callable]] = []
+
+
+def dc_route(method: str, template: str):
+    """A Data Center form of a resource (wins over the shared Cloud handler of the same path)."""
+    pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
+
+    def deco(fn):
+        DC_ROUTES.append((method, template, pattern, fn))
+        return fn
+    return deco
+
+
+# Cloud resources that do not exist on Data Center (a 404 there, as for any unknown resource)
+CLOUD_ONLY = frozenset(API + t for t in (
+    "/search/jql", "/search/approximate-count", "/jql/parse", "/changelog/bulkfetch",
+    "/issue/{issueIdOrKey}/changelog", "/issue/{issueIdOrKey}/changelog/list",
+    "/project/search", "/project/{projectIdOrKey}/email", "/project/{projectIdOrKey}/component",
+    "/users/search", "/users", "/user/groups", "/group/bulk",
+    "/field/search", "/field/{fieldId}/context", "/field/{fieldId}/context/{contextId}/option",
+    "/field/{fieldId}/context/projectmapping", "/label", "/issuetypescheme", "/issuetypescreenscheme",
+    "/fieldconfiguration", "/workflowscheme", "/workflows/search", "/screenscheme", "/statuses/search",
+    "/filter/search", "/filter/my", "/auditing/record", "/priority/search", "/resolution/search",
+    "/priorityscheme", "/dashboard/search",
+))
+
+
+def match_dc(method: str, path: str) -> tuple[Callable, str, dict] | None:
+    """Route a Data Center path (context path already removed). The template returned is the Data Center one
+    (``/rest/api/2/...``): request counts, faults and ``set_forbidden``/``set_missing`` use it."""
+    for m, tpl, pat, fn in sorted(DC_ROUTES, key=lambda r: r[1].count("{")):
+        if m == method:
+            mm = pat.match(path)
+            if mm:
+                return fn, tpl, mm.groupdict()
+    if path.startswith(API2 + "/"):
+        shared = API + path[len(API2):]
+    elif path.startswith(AGILE + "/"):
+        shared = path
+    else:
+        return None  # /rest/api/3, dev-status, OAuth discovery ...: Cloud only
+    # a Cloud-only resource is not there: the path falls to the next route, as on Jira
+    # (``project/search`` is the project with key "search": a 404)
+    for m, tpl, pat, fn in _sorted_routes():
+        if m != method or tpl in CLOUD_ONLY:
+            continue
+        mm = pat.match(shared)
+        if mm:
+            return fn, (API2 + tpl[len(API):]) if tpl.startswith(API) else tpl, mm.groupdict()
+    return None
+
+
+def known_path_dc(path: str) -> bool:
+    if any(pat.match(path) for _, _, pat, _ in DC_ROUTES):
+        return True
+    if path.startswith(API2 + "/"):
+        shared = API + path[len(API2):]
+    elif path.startswith(AGILE + "/"):
+        shared = path
+    else:
+        return False
+    return any(pat.match(shared) and tpl not in CLOUD_ONLY for _, tpl, pat, _ in ROUTES)
+
+
+def result_window_error(asked: int, window: int) -> HttpError:
+    return HttpError(400, [f"Search limit exceeded. We couldn't complete your search because it requests {asked:,} results "
+                           f"which exceeded the search platform limit of {window:,}. Try narrowing your search "
+                           f"(for example with a range of created or updated dates) or reducing the page size."])
+
+
+@dc_route("GET", API2 + "/search")
+@dc_route("POST", API2 + "/search")
+def dc_search(req: Req) -> dict:
+    """``/rest/api/2/search``: startAt/maxResults/total paging, ``maxResults`` capped by
+    jira.search.views.default.max (``search_max_results``), unbounded JQL allowed, ``fields`` default
+    ``*navigable``, and no page beyond the result window (``startAt + maxResults > result_window`` is a 400).
+    ``expand=changelog`` embeds whole histories (the renderer's Data Center form)."""
+    site = req.site
+    if req.method == "POST":
+        b = req.body if isinstance(req.body, dict) else {}
+        jql, start_raw, mx_raw = b.get("jql"), b.get("startAt"), b.get("maxResults")
+        fields_raw, expand_raw, props = b.get("fields"), b.get("expand"), b.get("properties")
+        validate = b.get("validateQuery")
+    else:
+        jql, start_raw, mx_raw = req.q("jql"), req.q("startAt"), req.q("maxResults")
+        fields_raw, expand_raw, props = req.query.get("fields"), req.query.get("expand"), req.query.get("properties")
+        validate = req.q("validateQuery")
+    if validate is not None and str(validate).lower() not in ("true", "false", "strict", "warn", "none"):
+        raise HttpError(400, [f"Invalid validateQuery value: '{validate}'."])
+    try:
+        start = max(0, int(start_raw or 0))
+        mx = 50 if mx_raw in (None, "") else int(mx_raw)
+    except (TypeError, ValueError):
+        raise HttpError(400, ["The 'startAt' and 'maxResults' parameters must be numbers."]) from None
+    if mx < 0:
+        mx = 50
+    mx = min(mx, site.search_max_results)
+    window = site.result_window
+    if window and start + mx > window:
+        raise result_window_error(start + mx, window)
+    if fields_raw in (None, [], ""):
+        fields_raw = ["*navigable"]
+    wanted, _ = parse_fields_param(fields_raw)
+    expand = _expand_set(expand_raw)
+    if props is not None and not isinstance(props, list):
+        props = [props]
+    if props:
+        props = [x.strip() for v in props for x in str(v).split(",") if x.strip()]
+    _, issues = evaluate(site, jql or "", require_bounded=False)
+    chunk = issues[start:start + mx]
+    r = req.r
+    exp_issue = expand - {"names", "schema"}
+    body: dict[str, Any] = {"expand": "schema,names", "startAt": start, "maxResults": mx, "total": len(issues),
+                            "issues": [r.issue(it, wanted, exp_issue, props) for it in chunk]}
+    if "names" in expand:
+        body["names"] = {f: FIELD_NAMES.get(f, f) for f in (wanted or [])}
+    if "schema" in expand:
+        body["schema"] = {f: FIELD_SCHEMA[f] for f in (wanted or []) if f in FIELD_SCHEMA}
+    return body
+
+
+def _dc_user(req: Req):
+    site = req.site
+    key, name = req.q("key"), req.q("username")
+    if not key and not name:
+        raise HttpError(400, ["Either the 'username' or the 'key' query parameter must be provided."])
+    if key:
+        u = next((u for u in site.users if u.key == key), None)
+        if u is None:
+            raise HttpError(404, [f"The user with the key '{key}' does not exist."])
+    else:
+        u = next((u for u in site.users if u.name.lower() == name.lower()), None)
+        if u is None:
+            raise HttpError(404, [f"The user named '{name}' does not exist"])
+    return u
+
+
+@dc_route("GET", API2 + "/user")
+def dc_user_get(req: Req):
+    u = _dc_user(req)
+    return req.r.user_full(u.idx, _expand_set(req.q("expand")))
+
+
+@dc_route("GET", API2 + "/user/search")
+def dc_user_search(req: Req):
+    """``username`` (required) is matched as a prefix of the username, the e-mail address or any word of the
+    display name ("." matches everybody); ``includeActive`` (default true), ``includeInactive`` (default false);
+    startAt/maxResults (default 50, at most 1000); a bare list in username order."""
+    q = req.q("username")
+    if q is None or q == "":
+        raise HttpError(400, ["The username query parameter was not provided"])
+    q = q.lower()
+    active, inactive = req.qbool("includeActive", True), req.qbool("includeInactive", False)
+    start = req.qint("startAt", 0, lo=0)
+    mx = req.qint("maxResults", 50, lo=0, hi=1000)
+
+    def hit(u) -> bool:
+        if q == ".":
+            return True
+        return (u.name.lower().startswith(q) or u.dc_email.lower().startswith(q)
+                or u.display_name.lower().startswith(q) or any(w.startswith(q) for w in u.display_name.lower().split()))
+    users = sorted((u for u in req.site.users if (active if u.active else inactive) and hit(u)), key=lambda u: u.name.lower())
+    return [req.r.user(u.idx) for u in users[start:start + mx]]
+
+
+@dc_route("GET", API2 + "/groups/picker")
+def dc_groups_picker(req: Req):
+    """Groups whose name contains ``query`` (case-insensitive), sorted by name, at most ``maxResults``
+    (default: jira.ajax.autocomplete.limit, 20); ``exclude`` (repeatable), ``userName`` (only that user's groups)."""
+    site = req.site
+    q = (req.q("query") or "").lower()
+    exclude = set(req.qlist("exclude") or [])
+    gs = [g for g in site.groups if q in g.name.lower() and g.name not in exclude]
+    uname = req.q("userName")
+    if uname:
+        u = site.user_by_dc.get(uname.lower())
+        gs = [g for g in gs if u is not None and u.idx in g.members]
+    gs.sort(key=lambda g: g.name.lower())
+    mx = req.qint("maxResults", 20, lo=0)
+    chunk = gs[:mx]
+
+    def html_name(n: str) -> str:
+        if not q:
+            return n
+        i = n.lower().find(q)
+        return f"{n[:i]}<b>{n[i:i + len(q)]}</b>{n[i + len(q):]}"
+    return {"header": f"Showing {len(chunk)} of {len(gs)} matching groups", "total": len(gs),
+            "groups": [{"name": g.name, "html": html_name(g.name), "labels": []} for g in chunk]}
+
+
+@dc_route("GET", API2 + "/group/member")
+def dc_group_members(req: Req):
+    site = req.site
+    gname = req.q("groupname")
+    if not gname:
+        raise HttpError(400, ["The 'groupname' query parameter must be provided."])
+    g = next((g for g in site.groups if g.name == gname), None)
+    if g is None:
+        raise HttpError(404, [f"The group named '{gname}' does not exist."])
+    inactive = req.qbool("includeInactiveUsers", False)
+    members = sorted((m for m in g.members if inactive or site.users[m].active), key=lambda m: site.users[m].name.lower())
+    return page_bean(req, members, req.r.user, default_max=50, cap=50)
+
+
+@dc_route("GET", API2 + "/priorityschemes")
+def dc_priority_schemes(req: Req):
+    r = req.r
+    expand = _expand_set(req.q("expand"))
+    start = req.qint("startAt", 0, lo=0)
+    mx = req.qint("maxResults", 100, lo=0, hi=1000)
+    items = req.site.priority_schemes
+    chunk = items[start:start + mx]
+
+    def render(s):
+        d = {"expand": "projectKeys", "self": f"{r.api}/priorityschemes/{s['id']}", "id": s["id"], "name": s["name"],
+             "description": s["description"], "defaultOptionId": s["default"], "optionIds": list(s["priorities"]),
+             "defaultScheme": s["isDefault"]}
+        if "schemes.projectKeys" in expand or "projectKeys" in expand:
+            d["projectKeys"] = [p.key for p in s["projects"]]
+        return d
+    return {"expand": "schemes", "self": f"{r.api}/priorityschemes?startAt={start}&maxResults={mx}",
+            "maxResults": mx, "startAt": start, "total": len(items), "schemes": [render(s) for s in chunk]}
+
+
+def _dc_workflow_json(req: Req, k: int, w: dict) -> dict:
+    r = req.r
+    site = req.site
+    modified = site.anchor - (30 + 37 * k) * 86_400_000 - k * 3_600_000
+    who = site.users[site.humans[k % 5]]
+    lt = _dt.datetime.fromtimestamp(modified / 1000, r.tz)  # Jira's complete date/time format: dd/MMM/yy h:mm a
+    return {"name": w["name"], "description": w["description"],
+            "lastModifiedDate": lt.strftime("%d/%b/%y ") + lt.strftime("%I:%M %p").lstrip("0"),
+            "lastModifiedUser": who.display_name, "steps": len(w["statuses"]), "default": w["name"] == "jira"}
+
+
+@dc_route("GET", API2 + "/workflow")
+def dc_workflows(req: Req):
+    """Every workflow by name (no ids on Data Center); ``workflowName`` answers that one workflow as an object."""
+    wfs = req.site.workflows
+    name = req.q("workflowName")
+    if name:
+        for k, w in enumerate(wfs):
+            if w["name"] == name:
+                return _dc_workflow_json(req, k, w)
+        raise HttpError(404, [f"Workflow with name '{name}' does not exist."])
+    return [_dc_workflow_json(req, k, w) for k, w in enumerate(wfs)]
+
+
+__all__ = ["ROUTES", "DC_ROUTES", "match", "match_dc", "known_path", "known_path_dc", "HttpError", "Req", "API",
+           "API2", "AGILE", "evaluate"]

@@ -1,4 +1,5 @@
-"""``FakeJira``: the public facade (start/stop, config, ground truth, mutations, faults, counters)."""
+"""``FakeJira``: the public facade (start/stop, config, ground truth, mutations, faults, counters), for a Jira
+Cloud site or (``deployment="datacenter"``) a Jira Data Center one."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections import Counter
 from typing import Any, Iterable
 
 from .server import FakeServer, Faults, make_tls, new_tempdir
-from .site import DEPENDS_ON_DELETED, PROJECT_FILTERED, STREAM_PKS, Site
+from .site import DEPENDS_ON_DELETED, DEPLOYMENTS, PROJECT_FILTERED, Site
 
 
 class FakeJira:
@@ -20,6 +21,11 @@ class FakeJira:
 
     ``FakeJira(issues=2000, seed=42, timezone="America/Los_Angeles", email=..., api_token=...,
     bearer_token=None, latency_ms=0)``; ``start()`` / ``stop()`` or use it as a context manager.
+
+    ``deployment="datacenter"`` serves a Jira Data Center site instead (see the package docstring):
+    ``context_path`` (default ``/jira``), credentials ``pat`` (``Authorization: Bearer``) or
+    ``dc_username``/``dc_password`` (Basic), ``search_max_results`` (jira.search.views.default.max) and
+    ``result_window`` (the search platform's limit on ``startAt + maxResults``; None: no limit).
     """
 
     def __init__(self, issues: int = 2000, seed: int = 42, timezone: str = "America/Los_Angeles",
@@ -27,7 +33,25 @@ class FakeJira:
                  bearer_token: str | None = None, latency_ms: int = 0, port: int = 0,
                  host: str = "127.0.0.1", now_ms: int | None = None,
                  oauth_client_id: str = "fake-client-id", oauth_client_secret: str = "fake-client-secret",
-                 oauth_refresh_token: str = "fake-refresh-token-0", legacy_search: bool = False) -> None:
+                 oauth_refresh_token: str = "fake-refresh-token-0", legacy_search: bool = False,
+                 deployment: str = "cloud", context_path: str | None = None, dc_username: str = "jdoe-admin",
+                 dc_password: str = "fake-password", pat: str = "fake-pat-token", search_max_results: int = 1000,
+                 result_window: int | None = 10000) -> None:
+        if deployment not in DEPLOYMENTS:
+            raise ValueError(f"deployment must be one of {DEPLOYMENTS}, not {deployment!r}")
+        self.deployment = deployment
+        dc = deployment == "datacenter"
+        if context_path is None:
+            context_path = "/jira" if dc else ""
+        elif context_path and not dc:
+            raise ValueError("context_path is for deployment='datacenter' (Jira Cloud serves at the root)")
+        context_path = context_path.strip()
+        if context_path:
+            context_path = "/" + context_path.strip("/")
+        self.context_path = context_path
+        self.dc_username = dc_username
+        self.dc_password = dc_password
+        self.pat = pat
         self.email = email
         self.oauth_client_id = oauth_client_id
         self.oauth_client_secret = oauth_client_secret
@@ -39,7 +63,10 @@ class FakeJira:
         self.latency_ms = latency_ms
         self.host = host
         self._want_port = port
-        self.site = Site(issues=issues, seed=seed, timezone=timezone, email=email, anchor_ms=now_ms)
+        self.site = Site(issues=issues, seed=seed, timezone=timezone, email=email, anchor_ms=now_ms,
+                         deployment=deployment, dc_username=dc_username)
+        self.site.search_max_results = int(search_max_results)
+        self.site.result_window = int(result_window) if result_window else None
         # serve the removed GET/POST /rest/api/3/search (startAt/total) instead of its 410 — benchmark only
         self.site.legacy_search = bool(legacy_search)
         self.faults = Faults()
@@ -57,6 +84,7 @@ class FakeJira:
         self.ca_path: str | None = None
         self.port: int | None = None
         self._basic = {"Basic " + base64.b64encode(f"{email}:{api_token}".encode()).decode()}
+        self._dc_basic = "Basic " + base64.b64encode(f"{dc_username}:{dc_password}".encode()).decode()
 
     # ------------------------------------------------------------------------------------------
     # lifecycle
@@ -98,17 +126,41 @@ class FakeJira:
         self.stop()
 
     @property
-    def base_url(self) -> str:
+    def is_datacenter(self) -> bool:
+        return self.deployment == "datacenter"
+
+    @property
+    def root_url(self) -> str:
+        """The server's root (control endpoints ``/_fake/...`` live here; on Cloud it is ``base_url``)."""
         return f"https://{self.host}:{self.port}"
 
     @property
-    def domain(self) -> str:
-        return f"{self.host}:{self.port}"
+    def base_url(self) -> str:
+        """Jira's base URL: the root on Cloud, the root plus the context path on Data Center."""
+        return f"https://{self.host}:{self.port}{self.context_path}"
 
-    def config(self, **overrides: Any) -> dict:
+    @property
+    def domain(self) -> str:
+        """What a user types as the site (Data Center: the context path kept)."""
+        return f"{self.host}:{self.port}{self.context_path}"
+
+    def config(self, auth: str | None = None, **overrides: Any) -> dict:
+        """A connector config for this site. Cloud: e-mail + API token (``auth`` omitted or "api_token").
+        Data Center: ``auth="pat"`` (personal access token, the default) or ``auth="basic"`` (username + password)."""
+        if self.is_datacenter:
+            if auth in (None, "pat"):
+                creds: dict[str, Any] = {"auth_type": "pat", "personal_access_token": self.pat}
+            elif auth == "basic":
+                creds = {"auth_type": "basic", "username": self.dc_username, "password": self.dc_password}
+            else:
+                raise ValueError(f"auth must be 'pat' or 'basic' on a Data Center site, not {auth!r}")
+        else:
+            if auth not in (None, "api_token"):
+                raise ValueError(f"auth must be 'api_token' (or omitted) on a Cloud site, not {auth!r}")
+            creds = {"auth_type": "api_token", "email": self.email, "api_token": self.api_token}
         cfg: dict[str, Any] = {
             "domain": self.domain,
-            "credentials": {"auth_type": "api_token", "email": self.email, "api_token": self.api_token},
+            "credentials": creds,
             "num_workers": 4,
             "lookback_window_minutes": 5,
         }
@@ -116,10 +168,15 @@ class FakeJira:
         return cfg
 
     def info(self) -> dict:
-        return {"base_url": self.base_url, "domain": self.domain, "port": self.port, "ca_path": self.ca_path,
-                "email": self.email, "api_token": self.api_token, "bearer_token": self.bearer_token,
-                "issues": self.site.n_issues, "seed": self.site.seed, "timezone": self.site.tz_name,
-                "cloud_id": self.site.cloud_id}
+        d = {"base_url": self.base_url, "domain": self.domain, "port": self.port, "ca_path": self.ca_path,
+             "email": self.email, "api_token": self.api_token, "bearer_token": self.bearer_token,
+             "issues": self.site.n_issues, "seed": self.site.seed, "timezone": self.site.tz_name,
+             "cloud_id": self.site.cloud_id, "deployment": self.deployment}
+        if self.is_datacenter:
+            d.update({"root_url": self.root_url, "context_path": self.context_path, "pat": self.pat,
+                      "username": self.dc_username, "password": self.dc_password,
+                      "search_max_results": self.site.search_max_results, "result_window": self.site.result_window})
+        return d
 
     # ------------------------------------------------------------------------------------------
     # ground truth
@@ -131,11 +188,16 @@ class FakeJira:
         return self.site.ground_truth(stream, projects)
 
     def ground_truth_pk(self, stream: str) -> list[str]:
-        return list(STREAM_PKS[stream])
+        pks = self.site.stream_pks
+        if stream not in pks:
+            self.site.ground_truth(stream)  # raises the KeyError naming the stream (and why)
+        return list(pks[stream])
 
-    @staticmethod
-    def streams() -> list[str]:
-        return sorted(STREAM_PKS)
+    def streams(self) -> list[str]:
+        """The streams this site offers (Data Center: ``STREAM_PKS_DC``)."""
+        return sorted(self.site.stream_pks)
+
+    stream_names = streams
 
     depends_on_deleted = DEPENDS_ON_DELETED
     project_filtered = PROJECT_FILTERED
@@ -194,6 +256,10 @@ class FakeJira:
     def _authenticated(self, header: str | None) -> bool:
         if not header:
             return False
+        if self.is_datacenter:  # a personal access token or username + password, nothing else
+            if header.startswith("Bearer "):
+                return header[7:].strip() == self.pat
+            return header == self._dc_basic
         if header in self._basic:
             return True
         if header.startswith("Bearer "):
@@ -332,7 +398,7 @@ class FakeJira:
         "set_index_lag", "hide_from_search", "reveal", "set_timezone", "set_now_offset",
         "set_forbidden", "clear_forbidden", "set_missing", "clear_missing", "set_faults", "clear_faults", "ground_truth",
         "ground_truth_pk", "request_counts", "reset_counts", "fault_counts", "total_requests",
-        "info", "config", "oauth_config", "streams", "now_ms", "internal_errors",
+        "info", "config", "oauth_config", "streams", "stream_names", "now_ms", "internal_errors",
     }
 
     def control(self, name: str, kwargs: dict) -> Any:

@@ -580,7 +580,10 @@ class Compiler:
                 if v[1].lower() == "currentuser":
                     return {0}
                 raise JqlError(f"Unable to find JQL function '{v[1]}()'.")
-            u = site.user_by_account.get(v[0])
+            if site.dc:  # Data Center: a username or a user key (there are no account ids)
+                u = site.user_by_dc.get(str(v[0]).lower())
+            else:
+                u = site.user_by_account.get(v[0])
             if u is None:
                 raise JqlError(f"The value '{v[0]}' does not exist for the field '{c.field}'.")
             return {u.idx}

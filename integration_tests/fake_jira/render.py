@@ -1,4 +1,5 @@
-"""JSON renderings of site objects in Jira Cloud's shapes (built per request)."""
+"""JSON renderings of site objects in Jira Cloud's shapes, or Jira Data Center's on a Data Center site
+(``/rest/api/2``: wiki-markup strings for rich text, users by ``key``/``name``, whole changelogs)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 
 import html
 from typing import Any
+from urllib.parse import quote
 
 from . import catalog as C
 from .site import MISSING, H_ITEMS, Issue, Lcg, Site, W_SECONDS
@@ -26,6 +28,25 @@ def adf(text: str | None) -> dict | None:
         return None
     return {"type": "doc", "version": 1,
             "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]}
+
+
+def wiki(text: str | None, *seed: int) -> str | None:
+    """Jira Data Center's rich text: a wiki-markup string (the same words as Cloud's document, sometimes
+    decorated with emphasis, a bullet list, a heading or a code block — derived from ``seed``)."""
+    if text is None:
+        return None
+    lc = Lcg(*seed, 21)
+    kind = lc.below(5)
+    if kind == 1:
+        first, _, rest = text.partition(" ")
+        return f"*{first}* {rest}".rstrip()
+    if kind == 2:
+        return f"{text}\n\n* {lc.words(2, 4)}\n* {lc.words(2, 4)}"
+    if kind == 3:
+        return f"h3. {lc.words(1, 3).capitalize()}\n{text}"
+    if kind == 4:
+        return f"{text}\n{{code}}{lc.words(2, 5)}{{code}}"
+    return text
 
 
 def html_p(text: str | None) -> str | None:
@@ -85,12 +106,29 @@ class Renderer:
         self.site = site
         self.tz = tz or site.tz
         self.base = site.base_url
-        self.api = self.base + "/rest/api/3"
+        self.dc = site.dc  # Jira Data Center shapes (REST API v2)
+        self.api = self.base + ("/rest/api/2" if self.dc else "/rest/api/3")
         self._users: dict[int, dict] = {}
 
     # -- small things ---------------------------------------------------------------------------
     def dt(self, ms: int | None) -> str | None:
         return None if ms is None else fmt_platform(ms, self.tz)
+
+    def rich(self, text: str | None, *seed: int) -> Any:
+        """Rich text as the deployment writes it: an ADF document on Cloud, a wiki-markup string on Data Center."""
+        if text is None:
+            return None
+        return wiki(text, self.site.seed, *seed) if self.dc else adf(text)
+
+    def user_ref(self, idx: int) -> str:
+        """How a changelog item or a property names a user: accountId on Cloud, the user key on Data Center."""
+        u = self.site.users[idx]
+        return u.key if self.dc else u.account_id
+
+    def group_ref(self, g) -> dict:
+        if self.dc:
+            return {"name": g.name, "self": f"{self.api}/group?groupname={quote(g.name)}"}
+        return {"name": g.name, "groupId": g.group_id, "self": f"{self.api}/group?groupId={g.group_id}"}
 
     def avatar_urls(self, seed: str) -> dict:
         b = f"https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/{seed}"
@@ -100,6 +138,15 @@ class Renderer:
         if idx is None or idx < 0:
             return None
         d = self._users.get(idx)
+        if d is None and self.dc:
+            u = self.site.users[idx]
+            av = f"{self.base}/secure/useravatar?ownerId={quote(u.key)}&avatarId={10300 + idx % 30}"
+            d = {"self": f"{self.api}/user?username={quote(u.name)}", "key": u.key, "name": u.name,
+                 "emailAddress": u.dc_email, "displayName": u.display_name, "active": u.active,
+                 "timeZone": self.site.tz_name if idx == 0 else u.tz,
+                 "avatarUrls": {"48x48": av, "24x24": av + "&size=small", "16x16": av + "&size=xsmall",
+                                "32x32": av + "&size=medium"}}
+            self._users[idx] = d
         if d is None:
             u = self.site.users[idx]
             d = {"self": f"{self.api}/user?accountId={u.account_id}", "accountId": u.account_id}
@@ -118,7 +165,7 @@ class Renderer:
         d = dict(self.user(idx))
         d["locale"] = u.locale
         groups = [g for g in self.site.groups if idx in g.members]
-        d["groups"] = {"size": len(groups), "items": [{"name": g.name, "groupId": g.group_id, "self": f"{self.api}/group?groupId={g.group_id}"} for g in groups] if expand and "groups" in expand else []}
+        d["groups"] = {"size": len(groups), "items": [self.group_ref(g) for g in groups] if expand and "groups" in expand else []}
         roles = [r for r in C.APPLICATION_ROLES if any(g.name in r[2] for g in groups)]
         d["applicationRoles"] = {"size": len(roles), "items": [{"key": r[0], "name": r[1]} for r in roles] if expand and "applicationRoles" in expand else []}
         d["expand"] = "groups,applicationRoles"
@@ -132,14 +179,17 @@ class Renderer:
         d = {"self": f"{self.api}/status/{s.id}", "description": s.description,
              "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": s.name, "id": s.id,
              "statusCategory": self.status_category(s.cat)}
-        if s.project_id is not None:
+        if s.project_id is not None and not self.dc:
             d["scope"] = {"type": "PROJECT", "project": {"id": str(s.project_id)}}
         return d
 
     def issuetype(self, t) -> dict:
         d = {"self": f"{self.api}/issuetype/{t.id}", "id": t.id, "description": t.description,
              "iconUrl": f"{self.api}/universal_avatar/view/type/issuetype/avatar/{t.avatar_id}?size=medium",
-             "name": t.name, "subtask": t.subtask, "avatarId": t.avatar_id, "hierarchyLevel": t.level}
+             "name": t.name, "subtask": t.subtask, "avatarId": t.avatar_id}
+        if self.dc:
+            return d
+        d["hierarchyLevel"] = t.level
         if t.project_id is not None:
             d["entityId"] = f"{t.project_id}-{t.id}"
             d["scope"] = {"type": "PROJECT", "project": {"id": str(t.project_id)}}
@@ -160,6 +210,8 @@ class Renderer:
         d = {"self": f"{self.api}/project/{p.id}", "id": str(p.id), "key": p.key, "name": p.name,
              "projectTypeKey": p.type_key, "simplified": p.simplified,
              "avatarUrls": self.project_avatar_urls(p)}
+        if self.dc:  # no team-managed projects on Data Center
+            del d["simplified"]
         if p.category:
             d["projectCategory"] = self.project_category(p.category)
         return d
@@ -246,10 +298,14 @@ class Renderer:
         cid, created, updated, author, upd_author, seed, restricted = c
         text = self.comment_body(seed)
         d = {"self": f"{self.api}/issue/{it.id}/comment/{cid}", "id": str(cid), "author": self.user(author),
-             "body": adf(text), "updateAuthor": self.user(upd_author), "created": self.dt(created),
-             "updated": self.dt(updated), "jsdPublic": True}
+             "body": self.rich(text, seed, 11), "updateAuthor": self.user(upd_author), "created": self.dt(created),
+             "updated": self.dt(updated)}
+        if not self.dc:
+            d["jsdPublic"] = True
         if restricted:
-            d["visibility"] = {"type": "role", "value": "Administrators", "identifier": "10002"}
+            d["visibility"] = {"type": "role", "value": "Administrators"}
+            if not self.dc:
+                d["visibility"]["identifier"] = "10002"
         if rendered:
             d["renderedBody"] = html_p(text)
         return d
@@ -266,7 +322,7 @@ class Renderer:
              "updateAuthor": self.user(author)}
         text = self.worklog_comment(seed)
         if text is not None:
-            d["comment"] = adf(text)
+            d["comment"] = self.rich(text, seed, 12)
         d.update({"created": self.dt(created), "updated": self.dt(updated), "started": self.dt(started),
                   "timeSpent": duration(secs), "timeSpentSeconds": secs, "id": str(wid), "issueId": str(it.id)})
         return d
@@ -275,9 +331,9 @@ class Renderer:
         aid, created, author, name, size, mime = a
         d = {"self": f"{self.api}/attachment/{aid}", "id": str(aid), "filename": name, "author": self.user(author),
              "created": self.dt(created), "size": size, "mimeType": mime,
-             "content": f"{self.api}/attachment/content/{aid}"}
+             "content": f"{self.base}/secure/attachment/{aid}/{quote(name)}" if self.dc else f"{self.api}/attachment/content/{aid}"}
         if mime.startswith("image/"):
-            d["thumbnail"] = f"{self.api}/attachment/thumbnail/{aid}"
+            d["thumbnail"] = f"{self.base}/secure/thumbnail/{aid}/_thumb_{aid}.png" if self.dc else f"{self.api}/attachment/thumbnail/{aid}"
         return d
 
     def history_items(self, it: Issue, h: tuple) -> list:
@@ -296,6 +352,10 @@ class Renderer:
             elif kind == 3:
                 humans = self.site.humans
                 a, b = self.site.users[lc.choice(humans)], self.site.users[lc.choice(humans)]
+                if self.dc:  # Data Center names the users by key
+                    out.append({"field": "assignee", "fieldtype": "jira", "fieldId": "assignee", "from": a.key,
+                                "fromString": a.display_name, "to": b.key, "toString": b.display_name})
+                    continue
                 out.append({"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
                             "from": a.account_id, "fromString": a.display_name, "to": b.account_id,
                             "toString": b.display_name, "tmpFromAccountId": a.account_id,
@@ -432,9 +492,9 @@ class Renderer:
         if f == "labels":
             return list(it.labels)
         if f == "description":
-            return adf(self.description_text(it))
+            return self.rich(self.description_text(it), it.id, 5)
         if f == "environment":
-            return adf(Lcg(site.seed, it.id, 6).words(3, 8)) if it.env else None
+            return self.rich(Lcg(site.seed, it.id, 6).words(3, 8), it.id, 6) if it.env else None
         if f == "duedate":
             return fmt_date(it.due, self.tz) if it.due is not None else None
         if f == "fixVersions":
@@ -535,7 +595,7 @@ class Renderer:
         if f == "customfield_10032":
             return it.customer
         if f == "customfield_10033":
-            return adf(Lcg(site.seed, it.id, 7).words(5, 20)) if it.accept else None
+            return self.rich(Lcg(site.seed, it.id, 7).words(5, 20), it.id, 7) if it.accept else None
         if f == "customfield_10034":
             return self.option("customfield_10034", it.severity)
         return MISSING
@@ -552,8 +612,8 @@ class Renderer:
         if fields is not None:
             fd = {}
             for f in fields:
-                if f == "parent" and (it.parent is None or it.parent.deleted):
-                    continue
+                if f == "parent" and (it.parent is None or it.parent.deleted or (self.dc and not it.itype.subtask)):
+                    continue  # Data Center: only sub-tasks have a parent (epics link through the Epic Link field)
                 if f == "security" and not it.project.has_security:
                     continue
                 v = self.field_value(it, f, agile)
@@ -600,7 +660,8 @@ class Renderer:
                 d["versionedRepresentations"] = {}
             if "changelog" in expand:
                 hs = it.histories
-                newest = hs[-CHANGELOG_EXPAND:][::-1]
+                # Cloud embeds the 40 newest, newest first; Data Center the whole history, oldest first
+                newest = list(hs) if self.dc else hs[-CHANGELOG_EXPAND:][::-1]
                 d["changelog"] = {"startAt": 0, "maxResults": len(newest), "total": len(hs),
                                   "histories": [self.history(it, h) for h in newest]}
         if properties:
@@ -625,7 +686,7 @@ class Renderer:
             return {"synced": lc.chance(0.8), "revision": seed % 97}
         if key == "com.acme.risk":
             return {"score": seed % 100, "reviewed": lc.chance(0.5)}
-        return {"reviewers": [self.site.users[lc.choice(self.site.humans)].account_id]}
+        return {"reviewers": [self.user_ref(lc.choice(self.site.humans))]}
 
     def remote_link(self, it: Issue, r: tuple) -> dict:
         rid, seed = r

@@ -34,6 +34,10 @@ except ImportError:  # pragma: no cover
 
 
 UNAUTHORIZED = {"errorMessages": ["Client must be authenticated to access this resource."], "errors": {}}
+UNAUTHORIZED_DC = {"errorMessages": ["You are not authenticated. Authentication required to perform this operation."], "errors": {}}
+# What the servlet container answers outside the Data Center context path (Jira's REST layer never sees it)
+HTML_404 = (b"<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 \xe2\x80\x93 Not Found</title></head>"
+            b"<body><h1>HTTP Status 404 \xe2\x80\x93 Not Found</h1></body></html>")
 FORBIDDEN = {"errorMessages": ["You are not authorized to perform this operation. Please contact your Jira administrators."], "errors": {}}
 NOT_FOUND = {"errorMessages": ["null for uri: {uri}"], "errors": {}}
 HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
@@ -273,13 +277,26 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         if path.startswith("/_fake/") or path == "/_fake":
             return self._control(method, path, url.query, raw)
-        if path == "/oauth/token" and method == "POST":
-            return self._oauth_token(fake, raw)
-        if path.startswith("/ex/jira/"):
-            parts = path.split("/", 4)
-            path = "/" + parts[4] if len(parts) > 4 else "/"
-        fake._note_total()
-        m = api.match(method, path)
+        if fake.deployment == "datacenter":
+            # Data Center: Jira lives under its context path (``/jira``); the control plane also answers there
+            cp = fake.context_path
+            if cp and (path == cp + "/_fake" or path.startswith(cp + "/_fake/")):
+                return self._control(method, path[len(cp):], url.query, raw)
+            if cp and path != cp and not path.startswith(cp + "/"):
+                fake._note_total()
+                fake._note_request(f"{method} {path} (outside {cp})")
+                return self._send(404, HTML_404, content_type="text/html;charset=utf-8")
+            path = path[len(cp):] or "/"
+            fake._note_total()
+            m = api.match_dc(method, path)
+        else:
+            if path == "/oauth/token" and method == "POST":
+                return self._oauth_token(fake, raw)
+            if path.startswith("/ex/jira/"):
+                parts = path.split("/", 4)
+                path = "/" + parts[4] if len(parts) > 4 else "/"
+            fake._note_total()
+            m = api.match(method, path)
         template = m[1] if m else None
         kind, status, variant = fake.faults.decide(method, template, path)
         lat = fake.latency_ms + fake.faults.latency_ms
@@ -328,11 +345,18 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status_code, data, headers)
 
     def _dispatch(self, fake, method: str, path: str, query: str, raw: bytes, m) -> tuple[int, Any, dict | None]:
-        if not fake._authenticated(self.headers.get("Authorization")):
+        dc = fake.deployment == "datacenter"
+        auth = self.headers.get("Authorization")
+        if dc and not auth and m is not None and m[1] == api.API2 + "/serverInfo":
+            pass  # Data Center answers serverInfo anonymously (wrong credentials are still a 401)
+        elif dc and not fake._authenticated(auth):
+            return 401, UNAUTHORIZED_DC, {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED" if auth else "OUT",
+                                          "X-AUSERNAME": "anonymous"}
+        elif not dc and not fake._authenticated(auth):
             return 401, UNAUTHORIZED, {"WWW-Authenticate": 'OAuth realm="https%3A%2F%2Fapi.atlassian.com"',
                                        "X-Seraph-LoginReason": "AUTHENTICATED_FAILED"}
         if m is None:
-            if api.known_path(path):
+            if (api.known_path_dc(path) if dc else api.known_path(path)):
                 return 405, {"errorMessages": [f"Method {method} is not allowed."], "errors": {}}, None
             return 404, {"errorMessages": [f"null for uri: {fake.base_url}{path}"], "errors": {}}, None
         fn, template, params = m

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import threading
+import unicodedata
 import time
 import uuid
 from bisect import insort
@@ -95,6 +96,10 @@ class User:
     active: bool
     tz: str
     locale: str
+    # Data Center identity (no accountId there): username, user key, e-mail (always present on Data Center)
+    name: str = ""
+    key: str = ""
+    dc_email: str = ""
 
 
 @dataclass(slots=True)
@@ -269,6 +274,29 @@ STREAM_PKS: dict[str, list[str]] = {
     "project_permission_schemes": ["projectId", "id"], "users_groups_detailed": ["accountId"],
 }
 
+DEPLOYMENTS = ("cloud", "datacenter")
+
+# Streams a Jira Data Center site does not offer (no endpoint there: dev-status, project e-mail, custom field
+# contexts/options, labels, issue type (screen) schemes, field configurations, workflow/screen schemes, filter
+# search and "my filters", the audit log).
+CLOUD_ONLY_STREAMS = frozenset({
+    "pull_requests", "project_email", "issue_custom_field_contexts", "issue_custom_field_options", "labels",
+    "issue_type_schemes", "issue_type_screen_schemes", "issue_field_configurations", "workflow_schemes",
+    "screen_schemes", "filters", "filter_sharing", "filter_my", "audit_records",
+})
+
+# Data Center: users are keyed by user ``key`` (no accountId), groups and workflows by name (no ids).
+STREAM_PKS_DC: dict[str, list[str]] = {
+    s: list(pk) for s, pk in STREAM_PKS.items() if s not in CLOUD_ONLY_STREAMS
+} | {
+    "users": ["key"], "myself": ["key"], "issue_watchers": ["issueId", "key"], "issue_votes": ["issueId", "key"],
+    "groups": ["name"], "group_members": ["groupName", "key"], "users_groups_detailed": ["key"],
+    "workflows": ["name"],
+}
+
+# Users whose Data Center key is their (old) username rather than JIRAUSER1xxxx (user 0: "jdoe", renamed)
+LEGACY_KEY_USERS = frozenset({1, 2, 11, 50})
+
 PROJECT_SPECS = [
     # key, name, simplified, type, category idx, weight, board specs
     ("PLAT", "Platform", False, "software", 0, 0.24),
@@ -293,7 +321,16 @@ class Site:
     """Everything the fake serves. ``now_ms()`` is wall clock + offset."""
 
     def __init__(self, issues: int = 2000, seed: int = 42, timezone: str = "America/Los_Angeles",
-                 email: str = "demo@example.com", anchor_ms: int | None = None) -> None:
+                 email: str = "demo@example.com", anchor_ms: int | None = None, deployment: str = "cloud",
+                 dc_username: str = "jdoe-admin") -> None:
+        if deployment not in DEPLOYMENTS:
+            raise ValueError(f"deployment must be one of {DEPLOYMENTS}, not {deployment!r}")
+        self.deployment = deployment
+        self.dc = deployment == "datacenter"
+        self.dc_username = dc_username
+        # Data Center search limits (FakeJira sets them): jira.search.views.default.max and the result window
+        self.search_max_results = 1000
+        self.result_window: int | None = 10000
         self.lock = threading.RLock()
         self.seed = seed
         self.n_issues = issues
@@ -321,6 +358,7 @@ class Site:
     def _generate(self) -> None:
         rng = random.Random(self.seed)
         self._gen_users(rng)
+        self._gen_dc_identities()
         self._gen_groups(rng)
         self._gen_catalog_ids(rng)
         self._gen_projects(rng)
@@ -371,6 +409,45 @@ class Site:
         self.user_by_account = {u.account_id: u for u in users}
         self.humans = [u.idx for u in users if u.account_type == "atlassian" and u.active]
         self.apps = [u.idx for u in users if u.account_type == "app"]
+
+    def _gen_dc_identities(self) -> None:
+        """Data Center names every user by username (``name``) and user key (``key``), never by accountId.
+        Derived from the display names (no RNG draw, so Cloud generation is untouched). Keys are
+        ``JIRAUSER1xxxx`` for accounts created since Jira 8.4 and the old username for a few older ones;
+        user 0 (the connector's account) is an old account renamed since: key ``jdoe``, name ``dc_username``.
+        Cloud's app and customer accounts are ordinary (service) users there."""
+        taken: set[str] = set()
+        for u in self.users:
+            if u.idx == 0:
+                name = self.dc_username
+            else:
+                ascii_dn = unicodedata.normalize("NFKD", u.display_name).encode("ascii", "ignore").decode()
+                parts = ascii_dn.lower().split(" ", 1)
+                if u.account_type == "app":
+                    name = "-".join(ascii_dn.lower().split())
+                else:
+                    name = parts[0] + ("." + parts[1].replace(" ", "-") if len(parts) > 1 else "")
+            base, n = name, 1
+            while name.lower() in taken:
+                n += 1
+                name = f"{base}{n}"
+            taken.add(name.lower())
+            u.name = name
+            if u.idx == 0:
+                u.key = "jdoe"
+            elif u.idx in LEGACY_KEY_USERS:
+                u.key = name.lower()
+            else:
+                u.key = f"JIRAUSER{10100 + u.idx}"
+            if isinstance(u.email, str):
+                u.dc_email = u.email
+            else:
+                u.dc_email = f"{name.lower()}@{'apps.' if u.account_type == 'app' else ''}example.com"
+        self.user_by_dc = {}
+        for u in self.users:  # JQL and /user take a username or a user key (case-insensitive)
+            self.user_by_dc.setdefault(u.key.lower(), u)
+        for u in self.users:
+            self.user_by_dc[u.name.lower()] = u
 
     def _gen_groups(self, rng: random.Random) -> None:
         humans_all = [u.idx for u in self.users if u.account_type == "atlassian"]
@@ -1296,8 +1373,15 @@ class Site:
     # ----------------------------------------------------------------------------------------
     # ground truth
     # ----------------------------------------------------------------------------------------
+    @property
+    def stream_pks(self) -> dict[str, list[str]]:
+        """The streams this site offers and their primary keys (Data Center: ``STREAM_PKS_DC``)."""
+        return STREAM_PKS_DC if self.dc else STREAM_PKS
+
     def ground_truth(self, stream: str, projects: Iterable[str] | None = None) -> set[tuple]:
-        if stream not in STREAM_PKS:
+        if stream not in self.stream_pks:
+            if self.dc and stream in STREAM_PKS:
+                raise KeyError(f"stream {stream!r} is not offered by a Jira Data Center site (Cloud only)")
             raise KeyError(f"unknown stream {stream!r}")
         if stream == "my_permissions":
             return self._my_permissions(projects)
@@ -1313,7 +1397,7 @@ class Site:
             issues = [it for it in self.issues if not it.deleted and (keys is None or it.project.idx in keys)]
         else:
             issues = [it for it in self.issues if not it.deleted]
-        fn = getattr(self, "_gt_" + stream, None)
+        fn = (getattr(self, "_gt_dc_" + stream, None) if self.dc else None) or getattr(self, "_gt_" + stream, None)
         if fn is None:
             raise KeyError(stream)
         return set(fn(issues))
@@ -1567,3 +1651,28 @@ class Site:
 
     def _gt_users_groups_detailed(self, issues):
         return ((u.account_id,) for u in self.users)
+
+    # Data Center forms (users by key, groups and workflows by name)
+    def _gt_dc_users(self, issues):
+        return ((u.key,) for u in self.users)
+
+    _gt_dc_users_groups_detailed = _gt_dc_users
+
+    def _gt_dc_myself(self, issues):
+        return [(self.users[0].key,)]
+
+    def _gt_dc_issue_watchers(self, issues):
+        return ((str(it.id), self.users[u].key) for it in issues for u in it.watchers)
+
+    def _gt_dc_issue_votes(self, issues):
+        return ((str(it.id), self.users[u].key) for it in issues for u in it.voters)
+
+    def _gt_dc_groups(self, issues):
+        return ((g.name,) for g in self.groups)
+
+    def _gt_dc_group_members(self, issues):
+        # all members, inactive ones included (/group/member needs includeInactiveUsers=true for them)
+        return ((g.name, self.users[m].key) for g in self.groups for m in g.members)
+
+    def _gt_dc_workflows(self, issues):
+        return ((w["name"],) for w in self.workflows)
