@@ -285,9 +285,13 @@ CLOUD_ONLY_STREAMS = frozenset({
     "screen_schemes", "filters", "filter_sharing", "filter_my", "audit_records",
 })
 
+# Old aliases in STREAM_PKS (same ground truth as issue_field_configurations / issue_notification_schemes) that
+# no connector offers; a Data Center site leaves them out so that its stream list is exactly what it offers.
+CLOUD_ALIASES = frozenset({"field_configurations", "notification_schemes"})
+
 # Data Center: users are keyed by user ``key`` (no accountId), groups and workflows by name (no ids).
 STREAM_PKS_DC: dict[str, list[str]] = {
-    s: list(pk) for s, pk in STREAM_PKS.items() if s not in CLOUD_ONLY_STREAMS
+    s: list(pk) for s, pk in STREAM_PKS.items() if s not in CLOUD_ONLY_STREAMS and s not in CLOUD_ALIASES
 } | {
     "users": ["key"], "myself": ["key"], "issue_watchers": ["issueId", "key"], "issue_votes": ["issueId", "key"],
     "groups": ["name"], "group_members": ["groupName", "key"], "users_groups_detailed": ["key"],
