@@ -1,4 +1,4 @@
-"""A realistic, deterministic fake Jira Cloud site over HTTPS on 127.0.0.1.
+"""A realistic, deterministic fake Jira Cloud (or Jira Data Center) site over HTTPS on 127.0.0.1.
 
 Ground truth for end-to-end tests, the README demo and the benchmark against Airbyte's official
 connector. Responses follow Atlassian's REST shapes (``/rest/api/3``, ``/rest/agile/1.0``).
@@ -14,6 +14,44 @@ CLI: ``python -m integration_tests.fake_jira --issues 2000 --seed 42 --port 0`` 
 process drives it through ``/_fake/<method>`` (JSON body = keyword arguments, no auth; answer
 ``{"result": ...}``), e.g. ``POST /_fake/update_issues {"n_or_ids": 5}``,
 ``GET /_fake/ground_truth?stream=issues&projects=PLAT,MOB``. ``client.FakeJiraClient`` wraps that.
+
+**Jira Data Center mode** — ``FakeJira(..., deployment="datacenter")`` (CLI: ``--datacenter [--context-path /jira]``)
+serves the same site as a self-hosted Jira Data Center 9.12 would, strictly:
+
+* only under the context path (``context_path``, default ``/jira``; ``fake.base_url`` and ``fake.domain`` include it;
+  anything outside is the servlet container's HTML 404); ``/rest/api/2`` and ``/rest/agile/1.0`` there, no
+  ``/rest/api/3`` (404), no Cloud gateway/OAuth. ``/_fake/...`` answers at the root and under the context path.
+* auth: ``Authorization: Bearer <pat>`` (personal access token) or Basic ``dc_username:dc_password``; anything else,
+  Cloud's e-mail + API token included, is a 401 (``serverInfo`` also answers anonymously).
+  ``fake.config(auth="pat"|"basic")`` gives the connector config.
+* ``serverInfo``: version 9.12.2, ``deploymentType`` "DataCenter".
+* rendering: rich text (description, environment, comment bodies, worklog comments, text custom fields) is a
+  wiki-markup string, not ADF; users have no ``accountId`` — ``{"self", "key", "name", "emailAddress",
+  "displayName", "active", "timeZone", "avatarUrls"}``, ``key`` ``JIRAUSER1xxxx`` or, for a few old accounts, the old
+  username (the connector's own account: key ``jdoe``, name ``dc_username``, renamed since); changelog items name
+  users by key; Cloud's app/customer accounts are ordinary users; groups have no id (``{"name", "self"}``); no
+  team-managed projects or boards (``simplified``/``style`` absent, ``simple`` boards show as scrum/kanban), only
+  sub-tasks carry ``parent``. Datetimes and JQL are as on Cloud, except that JQL names users by username or key.
+* issue search: ``GET``/``POST /rest/api/2/search`` with ``jql`` (unbounded allowed), ``startAt``, ``maxResults``
+  (default 50, capped by ``search_max_results`` = jira.search.views.default.max, 1,000; the answer's ``maxResults``
+  is what was used), ``fields`` (default ``*navigable``), ``expand``, ``validateQuery``; answer ``{"expand",
+  "startAt", "maxResults", "total", "issues"}``. ``startAt + maxResults > result_window`` (10,000) is a 400
+  ("Search limit exceeded ..."), so deep results need narrowed JQL. ``expand=changelog`` (search and ``GET issue``)
+  embeds the whole history, oldest first. ``search/jql``, ``search/approximate-count``, ``changelog/bulkfetch`` and
+  the paged ``issue/{id}/changelog`` do not exist. Embedded comment/worklog pages are truncated as on Cloud.
+* Data Center forms: ``user/search?username=.&includeInactive=true`` (bare list, maxResults ≤ 1,000),
+  ``user?key=|username=``, ``groups/picker`` (``{"header", "total", "groups"}``, default maxResults 20),
+  ``group/member?groupname=`` (paged, inactive members only with ``includeInactiveUsers=true``), ``project`` (list),
+  ``project/{id}/components`` (list), ``priority``/``resolution`` (lists), ``priorityschemes`` (``schemes``),
+  ``workflow`` (list by name). 404 there (Cloud only): project/search, users/search, group/bulk, field contexts and
+  options, label, issuetypescheme, issuetypescreenscheme, fieldconfiguration, workflowscheme, workflows/search,
+  screenscheme, filter/search, filter/my, auditing/record, project/{id}/email, project/{id}/component,
+  priority/search, resolution/search, priorityscheme, statuses/search, field/search, dashboard/search, dev-status.
+* ground truth: ``STREAM_PKS_DC`` — the Cloud streams minus ``CLOUD_ONLY_STREAMS`` (and Cloud's two unoffered
+  aliases field_configurations / notification_schemes), users/myself/users_groups_detailed by ``key``,
+  issue_watchers/issue_votes by (issueId, key), groups by ``name``, group_members by (groupName, key), workflows by
+  ``name``. ``fake.streams()``/``stream_names()``, ``ground_truth_pk`` and ``ground_truth`` follow the deployment (a
+  stream the site does not offer is a KeyError naming it). Request counts use the ``/rest/api/2`` templates.
 
 Site: 7 projects (PLAT, MOB, OPS, SEC, MKT company-managed; WEB, DATA team-managed), 60 users (e-mail
 present / absent / null, app and customer accounts, inactive users), 10 groups, 8 boards (scrum,
