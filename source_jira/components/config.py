@@ -96,6 +96,17 @@ def normalize_domain(raw: Any, keep_path: bool = False) -> str:
     return host.lower()
 
 
+ATLASSIAN_SUFFIXES = (".atlassian.net", ".jira.com", ".jira-dev.com", ".atlassian.com")
+
+
+def atlassian_host(raw: Any) -> bool:
+    """Whether a site as typed is Atlassian's (Jira Cloud): `acme`, `acme.atlassian.net`, `https://acme.jira.com/…`."""
+    text = str(raw or "").strip().lower()
+    text = text.split("://", 1)[-1]
+    host = text.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
+    return "." not in host and host not in ("localhost", "") or host.endswith(ATLASSIAN_SUFFIXES)
+
+
 def deployment_of(config: Mapping[str, Any]) -> str:
     """`cloud` or `datacenter`, as `ResolveDeployment` settled it (Cloud when nothing says otherwise)."""
     return DATACENTER if config.get("deployment") == DATACENTER else CLOUD
@@ -178,7 +189,10 @@ class NormalizeDomain(ConfigTransformation):
 
     def transform(self, config: MutableMapping[str, Any]) -> None:
         if "domain" in config:
-            config["domain"] = normalize_domain(config["domain"], keep_path=config.get("deployment") == DATACENTER)
+            # a path is dropped only on an Atlassian host (a pasted browser address); any other host is self-hosted
+            # whatever the credentials say, so its context path stays and `check` can tell the user what it is
+            keep = config.get("deployment") == DATACENTER or not atlassian_host(config["domain"])
+            config["domain"] = normalize_domain(config["domain"], keep_path=keep)
 
 
 @dataclass
