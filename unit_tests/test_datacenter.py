@@ -224,3 +224,36 @@ def test_data_center_secrets_and_their_basic_header_form_are_masked():
     assert "tok" in secret_values({"credentials": PAT})
     values = secret_values({"credentials": BASIC})
     assert "pw" in values and base64.b64encode(b"jdoe:pw").decode() in values
+
+
+def _answer(body: Any) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response._content = json.dumps(body).encode()
+    return response
+
+
+def test_a_group_list_cut_by_the_picker_limit_is_said_not_hidden(caplog):
+    from source_jira.components.datacenter import PickerGroupsExtractor
+
+    extractor = PickerGroupsExtractor(config={}, parameters={})
+    groups = [{"name": f"g{i}", "html": f"g{i}", "labels": []} for i in range(20)]
+    with caplog.at_level("WARNING", logger="airbyte"):
+        assert len(list(extractor.extract_records(_answer({"header": "", "total": 20, "groups": groups})))) == 20
+        assert not caplog.records
+        assert len(list(extractor.extract_records(_answer({"header": "", "total": 57, "groups": groups})))) == 20
+    assert "listed 20 of its 57 groups" in caplog.records[-1].getMessage()
+
+
+@pytest.mark.parametrize("site,warned", [(100, True), (1000, True), (60, False), (101, False)])
+def test_a_user_list_ending_at_a_search_cap_is_said_not_hidden(caplog, site, warned):
+    from source_jira.components.datacenter import UserSearchExtractor
+
+    extractor = UserSearchExtractor(config={}, parameters={})
+    users = [{"key": f"JIRAUSER{i}", "name": f"u{i}"} for i in range(site)]
+    with caplog.at_level("WARNING", logger="airbyte"):
+        got = []
+        for start in range(0, site + 1, 100):  # pages of 100, then the empty page that ends the list
+            got += list(extractor.extract_records(_answer(users[start:start + 100])))
+    assert len(got) == site
+    assert any("stopped at" in r.getMessage() for r in caplog.records) == warned
