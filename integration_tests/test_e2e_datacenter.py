@@ -126,3 +126,32 @@ def test_a_site_larger_than_the_result_window_is_read_completely():
         counts = fake.request_counts()
         searches = sum(n for key, n in counts.items() if key.endswith("/search"))
         assert searches <= 15_000 / 250 + 2 * 15_000 / 1000 + 20, counts  # pages of 250 with fields, 1,000 in the scans
+
+
+def test_the_issue_family_costs_at_most_three_requests_per_100_issues():
+    from integration_tests.fake_jira import FakeJira
+
+    with FakeJira(issues=1_000, seed=8, deployment="datacenter") as fake:
+        catalog = configured_catalog(_discover(fake), FAMILY)
+        fake.reset_counts()
+        result = run_connector("read", config=fake.config(auth="pat"), catalog=catalog, ca_path=fake.ca_path)
+        assert result.returncode == 0 and not result.errors(), (result.errors(), result.stderr[-2000:])
+        for stream in FAMILY:
+            assert_ids_equal_ground_truth(stream, result.records(stream), fake)
+        counts = fake.request_counts()
+        assert sum(counts.values()) <= 30, counts  # 1,000 issues: changelogs come with the search pages
+
+
+def test_faults_on_a_data_center_site_lose_nothing():
+    from integration_tests.fake_jira import FakeJira
+
+    with FakeJira(issues=120, seed=21, deployment="datacenter") as fake:
+        catalog = configured_catalog(_discover(fake), FAMILY + ["issue_ids", "users", "groups", "group_members"])
+        fake.set_faults(seed=21, rate_429=0.08, rate_5xx=0.05, rate_reset=0.03, rate_truncated=0.03, rate_corrupt_json=0.04, retry_after=0)
+        result = run_connector("read", config=fake.config(auth="basic"), catalog=catalog, ca_path=fake.ca_path, timeout=300)
+        faults = fake.fault_counts()
+        fake.clear_faults()
+        assert result.returncode == 0 and not result.errors(), (result.errors(), result.stderr[-2000:])
+        assert sum(faults.values()) >= 5, faults
+        for stream in FAMILY + ["issue_ids", "users", "groups", "group_members"]:
+            assert_ids_equal_ground_truth(stream, result.records(stream), fake)
