@@ -155,3 +155,18 @@ def test_faults_on_a_data_center_site_lose_nothing():
         assert sum(faults.values()) >= 5, faults
         for stream in FAMILY + ["issue_ids", "users", "groups", "group_members"]:
             assert_ids_equal_ground_truth(stream, result.records(stream), fake)
+
+
+def test_a_corporate_certificate_authority_is_trusted_from_the_config_only(dc_fake):
+    """The fake's certificate is signed by its own CA: without `ca_certificate` the connector refuses it (TLS
+    verification is never turned off); with the CA's PEM in the config, check and a read succeed."""
+    env = {"REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": ""}  # the public roots only, as on a platform
+    refused = run_connector("check", config=dc_fake.config(auth="pat"), env=env).connection_status()
+    assert refused["status"] == "FAILED" and "certificate is not trusted" in refused["message"], refused
+    pem = open(dc_fake.ca_path).read()
+    config = dc_fake.config(auth="pat", ca_certificate=pem)
+    assert run_connector("check", config=config, env=env).connection_status() == {"status": "SUCCEEDED"}
+    catalog = configured_catalog(_discover(dc_fake), ["projects", "issue_ids"], incremental=False)
+    result = run_connector("read", config=config, catalog=catalog, env=env)
+    assert result.returncode == 0 and not result.errors(), (result.errors(), result.stderr[-2000:])
+    assert_ids_equal_ground_truth("issue_ids", result.records("issue_ids"), dc_fake)
