@@ -22,7 +22,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_jira import cdk_adapter
 from source_jira.inputs import per_stream_states
 from source_jira.components.issue_family.session import SessionHolder
-from source_jira.components.config import AUTH_TITLES, DATACENTER, deployment_of, site_url
+from source_jira.components.config import AUTH_TITLES, DATACENTER, atlassian_host, deployment_of, site_url
 from source_jira.transport import GuardedAdapter, Timeouts, guard_message, refused_address, refused_host, trust_context
 
 
@@ -145,6 +145,8 @@ def confirm_deployment(config: Mapping[str, Any], logger: Optional[logging.Logge
     import requests
 
     deployment = deployment_of(config)
+    if deployment != DATACENTER and atlassian_host(config.get("domain")):
+        return  # Atlassian's own host with Cloud credentials: nothing to confirm
     url = site_url(config) + "/rest/api/2/serverInfo"
     session = requests.Session()
     adapter = GuardedAdapter(Timeouts.from_config(config, check=True), ca_pem=config.get("ca_certificate"))
