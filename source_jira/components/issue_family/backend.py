@@ -208,7 +208,8 @@ class OffsetChain(Chain):
             if not self.segmented:
                 raise AirbyteTracedException(
                     message=f"POST {self.search.path}: one window of the read holds more than {RESULT_WINDOW:,} issues "
-                    f"(their `updated` share a minute), more than Jira Data Center pages through in one search.",
+                    f"(their `updated` share a minute: a bulk edit), more than Jira Data Center pages through in one search. "
+                    "Narrow `projects` or `issues_jql_filter` for this sync, or raise the site's result window.",
                     failure_type=FailureType.system_error,
                 )
             self.window_full = True
