@@ -86,11 +86,12 @@ class Req:
 ROUTES: list[tuple[str, str, re.Pattern, Callable]] = []
 
 
-def route(method: str, template: str):
+def route(method: str, template: str, table: list | None = None):
+    """Register a handler for `METHOD template` in `table` (ROUTES unless told)."""
     pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
 
     def deco(fn):
-        ROUTES.append((method, template, pattern, fn))
+        (ROUTES if table is None else table).append((method, template, pattern, fn))
         return fn
     return deco
 
@@ -1727,12 +1728,7 @@ DC_ROUTES: list[tuple[str, str, re.Pattern, Callable]] = []
 
 def dc_route(method: str, template: str):
     """A Data Center form of a resource (wins over the shared Cloud handler of the same path)."""
-    pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
-
-    def deco(fn):
-        DC_ROUTES.append((method, template, pattern, fn))
-        return fn
-    return deco
+    return route(method, template, DC_ROUTES)
 
 
 # Cloud resources that do not exist on Data Center (a 404 there, as for any unknown resource)
