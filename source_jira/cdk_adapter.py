@@ -5,7 +5,10 @@ pyproject.toml). Python because the CDK offers no public hook for any of it:
   each built stream is searched for its requesters (parents built by the CDK's second factory included);
 * `read` and `check` build only the streams they need (`_streams_by_name`, `_select_streams`);
 * the CDK's record queue is bounded (`_concurrent_source._queue`);
-* the resolved manifest is read for stream names, cursors and the spec (`_source_config`).
+* the resolved manifest is read for stream names, cursors and the spec (`_source_config`);
+* the issue family keeps one extra key in a ConcurrentCursor's saved state while a read is unfinished
+  (`_concurrent_state["legacy"]`: the keys of the sequential state beside the cursor value, which the CDK writes back
+  with every state message).
 `check_shape` verifies all of it when a source is built and fails loudly, naming what changed, if the CDK's shape is
 not the one this was written for; unit_tests/test_packaging.py fails when the pin moves without this being re-checked.
 """
@@ -18,7 +21,7 @@ import json
 import logging
 from types import MappingProxyType
 from dataclasses import dataclass, field
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import orjson
 
@@ -203,6 +206,19 @@ def stream_configs(source: Any) -> List[Mapping[str, Any]]:
 def streams_by_name(source: Any, names: List[str]) -> Optional[List[Any]]:
     """Build only the named static streams (None when a name is not one of them)."""
     return source._streams_by_name(list(names))
+
+
+def cursor_state_problems(cursor: Any) -> List[str]:
+    state = getattr(cursor, "_concurrent_state", None)
+    if not isinstance(state, dict) or not isinstance(state.get("legacy", {}), dict):
+        return ["ConcurrentCursor._concurrent_state['legacy']"]
+    return []
+
+
+def cursor_saved_state(cursor: Any) -> Dict[str, Any]:
+    """The keys a ConcurrentCursor writes into its sequential state beside the cursor value (mutable: what is put
+    there is in the next state message; the CDK starts it from the state the read was given)."""
+    return cursor._concurrent_state.setdefault("legacy", {})
 
 
 def select_streams(source: Any, streams: List[Any], catalog: ConfiguredAirbyteCatalog) -> List[Any]:

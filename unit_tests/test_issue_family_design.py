@@ -54,7 +54,7 @@ def test_a_cursor_of_another_shape_fails_loudly_instead_of_reading_one_window():
             return []
 
     with pytest.raises(CdkShapeError, match="issues: airbyte-cdk is not the version"):
-        WindowedCursor(NotTheCdksCursor(), "issues", plan=lambda coarse: [], hold_state=False)
+        WindowedCursor(NotTheCdksCursor(), "issues", plan=lambda coarse: [], children_floor=False)
 
 
 def test_windows_are_typed_and_cover_the_range_without_overlap():

@@ -33,7 +33,7 @@ BULKFETCH_ENTRIES = 10000  # Jira's cap of history entries per page
 @dataclass
 class ChangelogRetriever(SearchViews, WindowedRetriever):
     batch_size: Any = BULKFETCH_IDS
-    hold_state = True  # entries are filtered by their own `created`
+    children_floor = True  # entries are filtered by their own `created`
     reads_search_pages = True  # on Data Center (no bulkfetch there)
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
@@ -52,7 +52,7 @@ class ChangelogRetriever(SearchViews, WindowedRetriever):
                 # A bulkfetch page is the biggest thing a sync holds (1,000 issues' histories: several MB of JSON, a
                 # few times that as objects), and it is held until the main thread has written its records: only
                 # CHANGELOG_PAGES_AT_ONCE (session.py) are fetched and held at a time.
-                with self.session.changelog_slots:
+                with self.session.changelog_slots.slot((window.start, window.first, offset)):
                     records = next(parts, None)
                     if records is None:
                         break

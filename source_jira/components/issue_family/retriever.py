@@ -74,7 +74,7 @@ class WindowedRetriever(SessionBound, CursorOwnedRetriever):
     window_size: Any = 500
 
     with_times = False  # the id index carries every issue's `updated` (per-issue streams put it on their records)
-    hold_state = False  # records are filtered by their own time: see windows.py for the state rule
+    children_floor = False  # records are filtered by their own time: see windows.py for the state rule
     reads_search_pages = False  # on Data Center: a view of the shared search pages (changelogs included)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -84,10 +84,10 @@ class WindowedRetriever(SessionBound, CursorOwnedRetriever):
         self._window_size = max(1, int(self.window_size or 500))
         if self.reads_search_pages and self.search.changelogs_in_pages:
             self._window_size = DATACENTER_WINDOW  # every view of the pages cuts the same windows, so they share them
-        self.windows = WindowedCursor(self.cursor, self.name, self._plan, hold_state=self._holds_state())
+        self.windows = WindowedCursor(self.cursor, self.name, self._plan, children_floor=self._filters_children())
 
-    def _holds_state(self) -> bool:
-        return self.hold_state
+    def _filters_children(self) -> bool:
+        return self.children_floor
 
     def _plan(self, coarse: List[Tuple[int, int]]) -> List[Window]:
         session = self.session

@@ -148,7 +148,7 @@ class IssueSearchRetriever(SearchViews, WindowedRetriever):
 
     reads_search_pages = True
 
-    def _holds_state(self) -> bool:
+    def _filters_children(self) -> bool:
         return self.name in ("issue_comments", "issue_attachments")  # filtered by their own time
 
     def _plan(self, coarse: List[Tuple[int, int]]) -> List[Window]:
@@ -173,7 +173,7 @@ class IssueSearchRetriever(SearchViews, WindowedRetriever):
                     yield from self._pull_requests(item, stream_slice)
                 else:
                     yield from self._children(item, "attachments", item["attachments"], "created", window, stream_slice)
-        for item, future in incomplete:  # same window: the state moves only when the window is done
+        for item, future in incomplete:  # same window: it closes (and the state moves past it) only after these
             yield from self._children(item, "comments", future.result(), "updated", window, stream_slice)
         self.windows.window_done(stream_slice)
 

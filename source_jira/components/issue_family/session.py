@@ -35,6 +35,7 @@ CHANGELOG_VIEWS = ("issue_changelogs", "issue_field_history")  # streams that re
 # On Data Center the changelogs come in the search pages (`expand=changelog` carries whole histories): one chain
 DATACENTER_SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "issue_changelogs", "issue_field_history")
 BACKGROUND_THREADS = 6  # prefetch threads of a session, on top of the CDK's workers
+PER_ISSUE_THREADS = 8  # per-issue requests (children.py) in flight at once, all per-issue streams together
 COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
 CHANGELOG_PAGES_AT_ONCE = 2  # bulkfetch pages fetched and held at a time (see changelogs.py)
 SPOOL_MEMORY = 16 * 1024 * 1024
@@ -94,6 +95,34 @@ class SharedPages:
         self.pages: List[Dict[str, Any]] = []
 
 
+class OrderedSlots:
+    """At most `size` holders at a time, the free slot going to the waiting window that comes first in time (`key`).
+    Bulkfetch pages are fetched a few at a time (memory); granting them oldest window first finishes windows in
+    order, so the state (the low-water mark of finished windows, windows.py) keeps moving and a kill interrupts at
+    most `size` windows instead of every window running (integration_tests/test_e2e_resume.py)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._held = 0
+        self._waiting: List[Any] = []
+        self._ready = threading.Condition()
+
+    @contextlib.contextmanager
+    def slot(self, key: Any) -> Iterator[None]:
+        with self._ready:
+            self._waiting.append(key)
+            self._ready.wait_for(lambda: self._held < self._size and min(self._waiting) == key)
+            self._waiting.remove(key)
+            self._held += 1
+            self._ready.notify_all()  # the next in line may take a second free slot
+        try:
+            yield
+        finally:
+            with self._ready:
+                self._held -= 1
+                self._ready.notify_all()
+
+
 # fetch(previous token) -> (the page, its size in bytes, the next page's token or None)
 Fetch = Callable[[Optional[str]], Tuple[Any, int, Optional[str]]]
 # part(page, view) -> what `view` keeps of the page
@@ -107,7 +136,7 @@ class SyncSession:
     def __init__(self, selected: Iterable[str]) -> None:
         self.selected: Set[str] = set(selected)
         self.spool = Spool()
-        self.changelog_slots = threading.BoundedSemaphore(CHANGELOG_PAGES_AT_ONCE)
+        self.changelog_slots = OrderedSlots(CHANGELOG_PAGES_AT_ONCE)
         self._lock = threading.Lock()
         self._indexes: Dict[Tuple[str, bool], IssueIndex] = {}
         self._shared: Dict[Any, SharedPages] = {}
@@ -116,6 +145,7 @@ class SyncSession:
         self._projects: Optional[Dict[str, Mapping[str, Any]]] = None
         self._fields_lock = threading.Lock()
         self._pool: Optional[ThreadPoolExecutor] = None
+        self._per_issue_pool: Optional[ThreadPoolExecutor] = None
         self._comment_loads: Dict[str, "Future[Any]"] = {}
         self._closed = False
 
@@ -129,6 +159,17 @@ class SyncSession:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="jira-prefetch")
             return self._pool.submit(function, *args)
+
+    def per_issue(self, function: Callable[..., Any], *args: Any) -> "Future[Any]":
+        """Run one issue's request(s) of a per-issue stream (children.py) on the session's per-issue threads: at most
+        PER_ISSUE_THREADS in flight for the whole read, whatever the number of streams and windows. Every request
+        still goes through the stream's requester, so the connector's rate limit (`api_budget`) applies to them."""
+        with self._lock:
+            if self._closed:
+                raise AirbyteTracedException(message="The issue family's sync session is closed.", failure_type=FailureType.system_error)
+            if self._per_issue_pool is None:
+                self._per_issue_pool = ThreadPoolExecutor(max_workers=PER_ISSUE_THREADS, thread_name_prefix="jira-per-issue")
+            return self._per_issue_pool.submit(function, *args)
 
     def prefetch_comments(self, issue_id: str, load: Callable[[], Any]) -> None:
         """Start loading the rest of an incomplete issue's comments as soon as its search page is here. At most
@@ -227,10 +268,12 @@ class SyncSession:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            pool, self._pool = self._pool, None
+            pools = [self._pool, self._per_issue_pool]
+            self._pool = self._per_issue_pool = None
             self._comment_loads.clear()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
         self.spool.close()
 
 

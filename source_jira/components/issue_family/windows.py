@@ -7,27 +7,32 @@ newest issue `updated` actually handled, never "now" — needs visits that produ
 * `WindowedCursor`: wraps the stream's `ConcurrentCursor` (airbyte-cdk, see PINNED_CDK in source_jira/cdk_adapter.py):
   its slices become the windows, and issues handled without a record are observed. Its shape is checked when the
   stream is built; a CDK that changed it fails loudly (`CdkShapeError`) instead of silently reading one window.
-* The state rule of streams whose records are filtered by their own time (comments, changelog entries,
-  attachments: `hold_state=True`): their cursor may only move when EVERY window of the read is done. A window
-  finished early covers its issues, but the children of issues in unfinished windows can be older than it, and the
-  next sync would filter them out for good (integration_tests/test_e2e_resume.py caught it after a kill -9). So
-  their values are only noted, and the last window to finish observes the newest value of the read.
+* Checkpoints follow the work: a window's partition closes when all its issues are handled, and the CDK's state is
+  the low-water mark of the closed windows (the merged prefix, never past a window still running), so a kill loses at
+  most the windows in flight.
+* Streams whose records are filtered by their own time (comments, changelog entries, attachments:
+  `children_floor=True`) filter them by the read's lower bound (`Window.sync_lower`). A read that stops half-way has
+  moved the cursor past finished windows only, but the children of issues in unfinished windows can be older than
+  that cursor: the resumed read must filter them by the interrupted read's lower bound, not by its own. That bound
+  travels in the state as `children_since` (epoch ms) while a read is unfinished, and leaves it when the last window
+  closes (integration_tests/test_e2e_resume.py kills reads with SIGKILL and checks nothing is lost).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, List, Optional, Tuple
 
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_jira.cdk_adapter import PINNED_CDK, CdkShapeError
+from source_jira.cdk_adapter import PINNED_CDK, CdkShapeError, cursor_saved_state, cursor_state_problems
 from source_jira.components.issue_family.jql import floor_minute, jira_ms
 
 START_KEY, END_KEY = "start_time", "end_time"  # the declarative cursor's slice boundary fields (epoch ms, `%ms`)
 WINDOW_KEY = "issue_family_window"
+CHILDREN_SINCE_KEY = "children_since"  # in the state of an unfinished read of a `children_floor` stream (epoch ms)
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,12 @@ def check_cursor_shape(cursor: Any, stream: str) -> None:
     problems = []
     if not isinstance(cursor, ConcurrentCursor):
         problems.append(f"the stream's cursor is a {type(cursor).__name__}, not a ConcurrentCursor")
-    for name in ("stream_slices", "observe"):
+    for name in ("stream_slices", "observe", "close_partition"):
         if not callable(getattr(cursor, name, None)):
             problems.append(f"ConcurrentCursor.{name}")
     if not isinstance(getattr(getattr(cursor, "cursor_field", None), "cursor_field_key", None), str):
         problems.append("ConcurrentCursor.cursor_field.cursor_field_key")
+    problems += cursor_state_problems(cursor)
     if problems:
         raise CdkShapeError(f"{stream}: airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): {'; '.join(problems)}")
 
@@ -106,7 +112,7 @@ def check_cursor_shape(cursor: Any, stream: str) -> None:
 class WindowedCursor:
     """The stream's ConcurrentCursor, slicing by `plan` (the retriever's windows) and fed issues handled."""
 
-    def __init__(self, cursor: Any, stream: str, plan: Callable[[List[Tuple[int, int]]], List[Window]], hold_state: bool) -> None:
+    def __init__(self, cursor: Any, stream: str, plan: Callable[[List[Tuple[int, int]]], List[Window]], children_floor: bool) -> None:
         check_cursor_shape(cursor, stream)
         self._cursor = cursor
         self._stream = stream
@@ -114,14 +120,13 @@ class WindowedCursor:
         self.key: str = cursor.cursor_field.cursor_field_key
         self._slices = cursor.stream_slices
         self._observe = cursor.observe
+        self._close = cursor.close_partition
         self._lock = threading.Lock()
-        self._total: Optional[int] = None
-        self._done = 0
-        self._held: Optional[int] = None
-        self.hold_state = hold_state
+        self._open = 0  # windows of this read not closed yet
+        self.children_floor = children_floor
         cursor.stream_slices = self._windows  # the partition generator asks the cursor for its slices
-        if hold_state:
-            cursor.observe = lambda record: self._note(record.data.get(self.key))  # records' values are held too
+        cursor.observe = self._observe_record  # the CDK observes every record of a partition
+        cursor.close_partition = self._closed  # the CDK closes each partition once its records are written
 
     def _windows(self) -> Iterable[StreamSlice]:
         coarse = []
@@ -131,37 +136,47 @@ class WindowedCursor:
                 raise CdkShapeError(f"{self._stream}: the CDK's slice {dict(bounds)!r} has no {START_KEY}/{END_KEY}")
             coarse.append((int(bounds[START_KEY]), int(bounds[END_KEY])))
         windows = self._plan(coarse)
+        if self.children_floor and windows:
+            saved = cursor_saved_state(self._cursor)
+            floor = windows[0].sync_lower
+            if str(saved.get(CHILDREN_SINCE_KEY, "")).lstrip("-").isdigit():  # an interrupted read's lower bound
+                floor = min(floor, int(saved[CHILDREN_SINCE_KEY]))
+            windows = [replace(window, sync_lower=floor) for window in windows]
+            saved[CHILDREN_SINCE_KEY] = str(floor)  # every state of this read carries it until the last window closes
         with self._lock:
-            self._total, self._done, self._held = len(windows), 0, None
+            self._open = len(windows)
         for window in windows:
             yield window.to_slice()
 
+    def _closed(self, partition: Any) -> None:
+        with self._lock:
+            self._open -= 1
+            last = self._open == 0
+        if last and self.children_floor:
+            cursor_saved_state(self._cursor).pop(CHILDREN_SINCE_KEY, None)  # the read is whole: the state it emits now
+        self._close(partition)
+
+    def _observe_record(self, record: Record) -> None:
+        """A record newer than its window's upper bound (a changelog entry or worklog written after the window was
+        cut) moves the state to that bound only: past it are windows that may still be running."""
+        window = Window.of(record.associated_slice)
+        if window.query_upper is not None and window.stop is not None:
+            try:
+                value = jira_ms(record.data.get(self.key))
+            except (TypeError, ValueError):
+                value = None
+            if value is not None and value > window.done_value:
+                record = Record(data={self.key: str(window.done_value)}, stream_name=self._stream,
+                                associated_slice=record.associated_slice)
+        self._observe(record)
+
     def visited(self, updated: Any, stream_slice: StreamSlice) -> None:
         """An issue was fully handled, whether or not it produced a record of this stream."""
-        if self.hold_state:
-            self._note(updated)
-        elif updated:
+        if updated:
             self._observe(Record(data={self.key: updated}, stream_name=self._stream, associated_slice=stream_slice))
 
     def window_done(self, stream_slice: StreamSlice, covered: bool = False) -> None:
-        """Every issue of the window was handled (`covered`: observe the window's own safe value too); for a
-        stream that holds its state, the last window of the read observes the newest value held."""
+        """Every issue of the window was handled (`covered`: observe the window's own safe value too, for streams
+        that do not visit each issue)."""
         if covered:
             self.visited(str(Window.of(stream_slice).done_value), stream_slice)
-        if not self.hold_state:
-            return
-        with self._lock:
-            self._done += 1
-            last = self._total is not None and self._done >= self._total
-            value = self._held
-        if last and value is not None:
-            self._observe(Record(data={self.key: str(value)}, stream_name=self._stream, associated_slice=stream_slice))
-
-    def _note(self, updated: Any) -> None:
-        try:
-            value = jira_ms(updated)
-        except (TypeError, ValueError):  # as the CDK's cursor: a record without a usable cursor value moves nothing
-            return
-        if value is not None:
-            with self._lock:
-                self._held = value if self._held is None else max(self._held, value)

@@ -5,14 +5,19 @@ configured projects' issues.
 Cursor rule: the saved state is the newest worklog `updated` actually read (the CDK's ConcurrentCursor keeps the
 most recent record value, never "now"); the next sync asks `since = state - lookback`. The feed hides the last
 minute, so a worklog written then is newer than anything read and comes with the next sync.
+
+Checkpoints (`issue_worklogs`): the feed's ids and times are listed first (one call per 1,000 worklogs), then cut into
+windows of one `worklog/list` call each, at changes of `updatedTime`; the windows run concurrently and the state
+moves past each as soon as every window before it is done (windows.py), so a resumed read lists the feed again
+but fetches only the worklogs it had not finished. `issue_worklogs_deleted` reads its feed as one partition (its
+records are the feed itself, one call per 1,000).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future
+import threading
 from dataclasses import InitVar, dataclass
-from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Set
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from urllib.parse import parse_qs, urlparse
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -23,7 +28,7 @@ from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.jql import base_clauses, ids_jql
 from source_jira.components.issue_family.records import as_declared
 from source_jira.components.issue_family.retriever import CursorOwnedRetriever, SessionBound
-from source_jira.components.issue_family.windows import START_KEY
+from source_jira.components.issue_family.windows import START_KEY, Window, WindowedCursor, cut_windows
 from source_jira.components.pagination import PageProgress
 
 BATCH = 1000  # Jira's cap of ids per `worklog/list` call
@@ -37,10 +42,34 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
     post_requester: HttpRequester  # POST (worklog/list, search/jql)
     name: str = ""
     deleted: bool = False
+    cursor: Any = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.name = self.name or (parameters or {}).get("name", "")
-        self._allowed: Dict[str, bool] = {}
+        self._allowed: Dict[str, bool] = {}  # issue id -> in scope (asked once per read, whichever window asks first)
+        self._scope_lock = threading.Lock()
+        self._listed: List[Tuple[int, int]] = []  # this read's feed: (updatedTime, worklogId), oldest first
+        self.windows = None if self.deleted else WindowedCursor(self.cursor, self.name, self._plan, children_floor=False)
+
+    def _plan(self, coarse: List[Tuple[int, int]]) -> List[Window]:
+        """List the feed from the read's lower bound, then cut it into windows of one `worklog/list` call."""
+        if not coarse:
+            return []
+        newest: Dict[int, int] = {}
+        for values in self._feed("worklog/updated", max(0, coarse[0][0])):
+            for value in values:  # a worklog edited while the feed is listed comes twice: its newest time counts
+                worklog_id, updated = int(value["worklogId"]), int(value.get("updatedTime") or 0)
+                newest[worklog_id] = max(updated, newest.get(worklog_id, updated))
+        self._listed = sorted((updated, worklog_id) for worklog_id, updated in newest.items())
+        cuts: List[Tuple[int, int]] = []
+        position = BATCH
+        while position < len(self._listed):
+            while position < len(self._listed) and self._listed[position][0] == self._listed[position - 1][0]:
+                position += 1  # a window ends where the time changes: the next one starts strictly later
+            if position < len(self._listed):
+                cuts.append((self._listed[position][0], position))
+            position += BATCH
+        return cut_windows([(coarse[0][0], coarse[-1][1])], lambda lower, upper: cuts)
 
     def _feed(self, path: str, since: int) -> Iterable[List[Mapping[str, Any]]]:
         """The feed's pages of ids from `since`: each page says where the next one starts (`nextPage`, else `until`)."""
@@ -64,34 +93,20 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
             since = next_since
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
-        since = max(0, int(stream_slice.cursor_slice.get(START_KEY) or 0))  # the lookback taken off "all history"
         if self.deleted:
+            stream_slice = stream_slice or StreamSlice(partition={}, cursor_slice={})
+            since = max(0, int(stream_slice.cursor_slice.get(START_KEY) or 0))  # the lookback taken off "all history"
             for values in self._feed("worklog/deleted", since):
                 for value in values:
                     yield Record(data={"worklogId": str(value["worklogId"]), "updatedTime": value.get("updatedTime"),
                                        "properties": value.get("properties") or []},
                                  stream_name=self.name, associated_slice=stream_slice)
             return
-        pending: List[int] = []
-        previous_page: Set[int] = set()
-        # A `worklog/list` call runs in the background while the next feed page is read (one call ahead at most):
-        # the feed's pages are a chain (each starts where the last ended), the list calls need not wait on it.
-        listing: Deque["Future[Any]"] = deque()
-        for values in self._feed("worklog/updated", since):
-            # consecutive feed pages overlap at their boundary (`since` = the previous page's `until`, inclusive)
-            page_ids = [int(v["worklogId"]) for v in values]
-            pending.extend(i for i in page_ids if i not in previous_page)
-            previous_page = set(page_ids)
-            while len(pending) >= BATCH:
-                listing.append(self.session.background(self._fetch, pending[:BATCH]))
-                pending = pending[BATCH:]
-                while len(listing) > 1:
-                    yield from self._list(listing.popleft().result(), stream_slice)
-        if pending:
-            listing.append(self.session.background(self._fetch, pending))
-        while listing:
-            yield from self._list(listing.popleft().result(), stream_slice)
+        window = Window.of(stream_slice)
+        listed = self._listed[window.first: len(self._listed) if window.stop is None else window.stop]
+        if listed:
+            yield from self._list(self._fetch([worklog_id for _, worklog_id in listed]), stream_slice)
+        self.windows.window_done(stream_slice, covered=True)
 
     def _fetch(self, ids: List[int]) -> List[Mapping[str, Any]]:
         return send_json(self.post_requester, "worklog/list", {"ids": ids}, expect_list=True)  # a JSON array, even empty
@@ -108,6 +123,10 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
         """The feed covers every project: keep worklogs of issues the `issues` stream would read (projects and filter)."""
         if not base_clauses(self.config):
             return None
+        with self._scope_lock:  # windows run concurrently: an issue is looked up once
+            return self._scoped(issue_ids)
+
+    def _scoped(self, issue_ids: Set[str]) -> Set[str]:
         unknown = sorted(i for i in issue_ids if i not in self._allowed and i.isdigit())
         for offset in range(0, len(unknown), BATCH):
             batch = unknown[offset: offset + BATCH]
