@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from . import catalog as C
 from .jql import Compiler, JqlError, Query
 from .render import FIELD_NAMES, FIELD_SCHEMA, Renderer, parse_fields_param
+from .servicedesk import SDAPI, register as register_servicedesk
 from .site import Issue, Site, W_ID
 from .timefmt import fmt_platform, parse_iso
 
@@ -1755,7 +1756,7 @@ def match_dc(method: str, path: str) -> tuple[Callable, str, dict] | None:
                 return fn, tpl, mm.groupdict()
     if path.startswith(API2 + "/"):
         shared = API + path[len(API2):]
-    elif path.startswith(AGILE + "/"):
+    elif path.startswith((AGILE + "/", SDAPI + "/")):
         shared = path
     else:
         return None  # /rest/api/3, dev-status, OAuth discovery ...: Cloud only
@@ -1775,7 +1776,7 @@ def known_path_dc(path: str) -> bool:
         return True
     if path.startswith(API2 + "/"):
         shared = API + path[len(API2):]
-    elif path.startswith(AGILE + "/"):
+    elif path.startswith((AGILE + "/", SDAPI + "/")):
         shared = path
     else:
         return False
@@ -1964,6 +1965,10 @@ def dc_workflows(req: Req):
                 return _dc_workflow_json(req, k, w)
         raise HttpError(404, [f"Workflow with name '{name}' does not exist."])
     return [_dc_workflow_json(req, k, w) for k, w in enumerate(wfs)]
+
+
+# Jira Service Management (``/rest/servicedeskapi``, the same on Cloud and Data Center): servicedesk.py
+register_servicedesk(route, HttpError)
 
 
 __all__ = ["ROUTES", "DC_ROUTES", "match", "match_dc", "known_path", "known_path_dc", "HttpError", "Req", "API",

@@ -36,7 +36,7 @@ class FakeJira:
                  oauth_refresh_token: str = "fake-refresh-token-0", legacy_search: bool = False,
                  deployment: str = "cloud", context_path: str | None = None, dc_username: str = "jdoe-admin",
                  dc_password: str = "fake-password", pat: str = "fake-pat-token", search_max_results: int = 1000,
-                 result_window: int | None = 10000) -> None:
+                 result_window: int | None = 10000, jsm: bool = True, jsm_agent: bool = True) -> None:
         if deployment not in DEPLOYMENTS:
             raise ValueError(f"deployment must be one of {DEPLOYMENTS}, not {deployment!r}")
         self.deployment = deployment
@@ -65,6 +65,7 @@ class FakeJira:
         self._want_port = port
         self.site = Site(issues=issues, seed=seed, timezone=timezone, email=email, anchor_ms=now_ms,
                          deployment=deployment, dc_username=dc_username)
+        self.site.jsm_enabled, self.site.jsm_agent = bool(jsm), bool(jsm_agent)  # servicedesk.py
         self.site.search_max_results = int(search_max_results)
         self.site.result_window = int(result_window) if result_window else None
         # serve the removed GET/POST /rest/api/3/search (startAt/total) instead of its 410 — benchmark only

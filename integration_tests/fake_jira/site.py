@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from . import catalog as C
+from . import servicedesk as JSM
 from .timefmt import DAY_MS, zone
 
 MASK64 = (1 << 64) - 1
@@ -272,7 +273,7 @@ STREAM_PKS: dict[str, list[str]] = {
     # streams of the official connector kept for migration
     "avatars": ["avatarType", "id"], "issue_navigator_settings": ["value"], "jira_settings": ["id"],
     "project_permission_schemes": ["projectId", "id"], "users_groups_detailed": ["accountId"],
-}
+} | JSM.JSM_STREAM_PKS  # Jira Service Management (servicedesk.py)
 
 DEPLOYMENTS = ("cloud", "datacenter")
 
@@ -296,7 +297,7 @@ STREAM_PKS_DC: dict[str, list[str]] = {
     "users": ["key"], "myself": ["key"], "issue_watchers": ["issueId", "key"], "issue_votes": ["issueId", "key"],
     "groups": ["name"], "group_members": ["groupName", "key"], "users_groups_detailed": ["key"],
     "workflows": ["name"],
-}
+} | JSM.JSM_STREAM_PKS_DC
 
 # Users whose Data Center key is their (old) username rather than JIRAUSER1xxxx (user 0: "jdoe", renamed)
 LEGACY_KEY_USERS = frozenset({1, 2, 11, 50})
@@ -350,6 +351,8 @@ class Site:
         self.mut_rng = random.Random(seed * 7919 + 1)
         self._writes: list = []  # recently mutated issues (index-lag bookkeeping)
         self.search_cache = SearchCache()
+        self.jsm_enabled = True  # Jira Service Management (servicedesk.py); FakeJira(jsm=False): a site without it
+        self.jsm_agent = True  # FakeJira(jsm_agent=False): the account is no agent of the service desks
         self._generate()
 
     # ----------------------------------------------------------------------------------------
@@ -1389,6 +1392,8 @@ class Site:
             raise KeyError(f"unknown stream {stream!r}")
         if stream == "my_permissions":
             return self._my_permissions(projects)
+        if stream in JSM.JSM_STREAMS:  # Jira Service Management: servicedesk.py
+            return JSM.ground_truth(self, stream)
         keys = None
         if projects:
             keys = set()

@@ -1,0 +1,187 @@
+"""Jira Service Management: `requests` and the per-request streams (SLAs, comments, participants, approvals, status
+history). Python because the requests to read are the issues the issue search finds changed (not a parent stream's
+records), and one request-list page with `expand` carries the rows of many requests at once.
+
+How a read goes (README "Jira Service Management"), per window of the stream's cursor (`updated` of the issue,
+epoch ms, the issue family's rules: `>=` lower bound floored to the minute, state = newest `updated` handled):
+
+1. `GET servicedesk` (paged): the desks and their projects. A site without JSM (404) or an account without access
+   (403) skips the stream with one WARN (the requester's SkipForbiddenStream).
+2. The issue search (`search_for(config)`: Cloud `search/jql`, Data Center `search`) over the desks' projects finds
+   the changed issues and their `updated`.
+3. Per desk, on Cloud: `GET request?serviceDeskId=…&requestStatus=ALL_REQUESTS&expand=<what this stream needs>`,
+   50 a page, most recent activity first, until every changed request of the desk was seen (a first sync reads the
+   whole list; an incremental one usually its first page). Requests the list did not show (Data Center lists only
+   the account's own requests; a request moved during the read) are read one by one: `GET request/{key}?expand=…`.
+   Approvals have no expand: `GET request/{key}/approval` per changed request.
+4. An embedded page that is not the last (`isLastPage: false`) is read in full from its own endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import InitVar, dataclass
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
+from airbyte_cdk.sources.types import Config, Record, StreamSlice
+
+from source_jira.components.config import DATACENTER, deployment_of
+from source_jira.components.http import require_list, send_optional
+from source_jira.components.issue_family.backend import search_for
+from source_jira.components.issue_family.jql import base_clauses, floor_minute, jira_ms, jql_quote, lower_bound_clauses
+from source_jira.components.pagination import PageProgress
+
+PAGE = 50  # servicedeskapi's documented safe `limit`
+START_KEY, END_KEY = "start_time", "end_time"  # the declarative cursor's slice bounds (epoch ms, `%ms`)
+
+# stream -> (expand on the request, key of the embedded page, the request's own endpoint for that list)
+VIEWS: Mapping[str, Tuple[str, Optional[str], Optional[str]]] = {
+    "requests": ("requestType,serviceDesk", None, None),
+    "request_slas": ("sla", "sla", "sla"),
+    "request_comments": ("comment", "comments", "comment"),
+    "request_participants": ("participant", "participants", "participant"),
+    "request_status_history": ("status", "status", "status"),
+    "request_approvals": ("", None, "approval"),  # no expand: one call per request
+}
+EMBEDDED_KEYS = ("sla", "comments", "participants", "status", "attachments", "actions")
+
+
+def jsm_pages(requester: HttpRequester, path: str, params: Optional[Mapping[str, Any]] = None) -> Iterator[Mapping[str, Any]]:
+    """Every page of a servicedeskapi list (`start`/`limit`, `isLastPage`). A skipped answer (the requester's
+    handler: 404/403) ends the list with nothing."""
+    progress = PageProgress(f"GET {path}")
+    start = 0
+    while True:
+        page = send_optional(requester, path, params={**(params or {}), "start": start, "limit": PAGE})
+        if page is None:
+            return
+        require_list(page, "values", None)
+        yield page
+        size = len(page["values"])
+        if page.get("isLastPage", True) or size == 0:
+            return
+        start = int(page.get("start") or start) + size
+        progress.advance(start)
+
+
+@dataclass
+class ServiceRequestRetriever(Retriever):
+    """The stream's ConcurrentCursor holds the state (slices, observed values, state messages): none kept here."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    requester: HttpRequester  # the issue search (POST)
+    desk_requester: HttpRequester  # GET servicedesk: 404/403 skip the stream with one WARN
+    request_requester: HttpRequester  # per-request GETs: a request gone meanwhile (404) is skipped
+    cursor: Any = None
+    name: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._parameters = parameters or {}
+        self.name = self.name or self._parameters.get("name", "")
+        self.view = str(self._parameters.get("view") or self.name)
+        self.expand, self.embedded, self.child = VIEWS[self.view]
+        self.search = search_for(self.config)
+        self.lists = deployment_of(self.config) != DATACENTER and bool(self.expand)
+
+    def _bounds(self, stream_slice: Optional[StreamSlice]) -> Tuple[int, Optional[int]]:
+        """The search's `updated >= lower` (floored to the minute) of the CDK's slice; no upper bound: the state is the
+        newest `updated` handled, so an issue changed after the search is read by the next sync. A full refresh
+        (no cursor bounds) reads everything."""
+        bounds = stream_slice.cursor_slice if stream_slice is not None else {}
+        lower = int(bounds[START_KEY]) if str(bounds.get(START_KEY, "")).lstrip("-").isdigit() else 0
+        return floor_minute(max(0, lower)), None
+
+    def _visited(self, updated: int, stream_slice: Optional[StreamSlice]) -> None:
+        """A request fully handled, with or without records: the cursor may move to its issue's `updated`."""
+        observe = getattr(self.cursor, "observe", None)
+        if callable(observe) and stream_slice is not None:
+            observe(Record(data={"issueUpdated": str(updated)}, stream_name=self.name, associated_slice=stream_slice))
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        return {}
+
+    @state.setter
+    def state(self, value: Mapping[str, Any]) -> None:
+        pass
+
+    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:  # not used by the concurrent framework
+        yield StreamSlice(partition={}, cursor_slice={})
+
+    # --- reading -------------------------------------------------------------------------------------------------
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        desks = self._desks()
+        if not desks:
+            return
+        changed = self._changed(desks, *self._bounds(stream_slice))
+        for desk in desks:
+            wanted = changed.get(str(desk.get("projectKey")), {})
+            if not wanted:
+                continue
+            for key, request in self._requests(desk, wanted):
+                issue_id, updated = wanted[key]
+                base = {"issueId": str(issue_id), "issueKey": key, "issueUpdated": str(updated),
+                        "serviceDeskId": str(desk.get("id"))}
+                for row in self._rows(key, request):
+                    yield Record(data={**row, **base}, stream_name=self.name, associated_slice=stream_slice)
+                self._visited(updated, stream_slice)
+
+    def _desks(self) -> List[Mapping[str, Any]]:
+        projects = {str(p).strip() for p in (self.config.get("projects") or []) if str(p).strip()}
+        desks = []
+        for page in jsm_pages(self.desk_requester, "servicedesk"):
+            desks += [d for d in page["values"] if isinstance(d, Mapping) and (not projects or d.get("projectKey") in projects)]
+        return desks
+
+    def _changed(self, desks: List[Mapping[str, Any]], lower: int, upper: Optional[int]) -> Dict[str, Dict[str, Tuple[str, int]]]:
+        """`{project key: {issue key: (issue id, updated ms)}}` of the desks' issues changed in the window."""
+        keys = sorted({str(d.get("projectKey")) for d in desks if d.get("projectKey")})
+        clauses = base_clauses(self.config) + ["project in (" + ", ".join(jql_quote(k) for k in keys) + ")"]
+        clauses += lower_bound_clauses(lower, bounded=True)
+        if upper is not None:
+            clauses.append(f"updated < {int(upper)}")
+        found: Dict[str, Dict[str, Tuple[str, int]]] = {}
+        where = f"POST {self.search.path} ({self.name}: the service desks' changed issues)"
+        for issue in self.search.scan(self.requester, " AND ".join(clauses), ["updated"], where):
+            key = str(issue.get("key") or "")
+            updated = jira_ms((issue.get("fields") or {}).get("updated"))
+            if key and updated is not None:
+                found.setdefault(key.rsplit("-", 1)[0], {})[key] = (str(issue.get("id")), updated)
+        return found
+
+    def _requests(self, desk: Mapping[str, Any], wanted: Mapping[str, Tuple[str, int]]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
+        """(issue key, the request with this stream's expand, or None for approvals) of every wanted request."""
+        missing: Set[str] = set(wanted)
+        if self.lists:
+            params = {"serviceDeskId": desk.get("id"), "requestStatus": "ALL_REQUESTS", "expand": self.expand}
+            for page in jsm_pages(self.request_requester, "request", params):
+                for request in page["values"]:
+                    key = str(request.get("issueKey") or "") if isinstance(request, Mapping) else ""
+                    if key in missing:
+                        missing.discard(key)
+                        yield key, request
+                if not missing:
+                    break
+        for key in sorted(missing, key=lambda k: wanted[k][1]):
+            if not self.expand:
+                yield key, None
+                continue
+            request = send_optional(self.request_requester, f"request/{key}", params={"expand": self.expand})
+            if isinstance(request, Mapping):  # None: not a request (any more), or not visible to this account
+                yield key, request
+
+    def _rows(self, key: str, request: Optional[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+        if self.view == "requests":
+            return [{k: v for k, v in (request or {}).items() if k not in EMBEDDED_KEYS}]
+        embedded = (request or {}).get(self.embedded) if self.embedded else None
+        if isinstance(embedded, Mapping) and isinstance(embedded.get("values"), list) and embedded.get("isLastPage", True):
+            entries = embedded["values"]
+        else:  # not embedded (approvals), or only its first part: the request's own list
+            entries = [e for page in jsm_pages(self.request_requester, f"request/{key}/{self.child}") for e in page["values"]]
+        rows = [dict(e) for e in entries if isinstance(e, Mapping)]
+        if self.view == "request_status_history":
+            for row in rows:
+                row["statusDateMillis"] = ((row.get("statusDate") or {}).get("epochMillis"))
+        return rows
