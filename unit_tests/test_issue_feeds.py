@@ -132,20 +132,34 @@ def test_deleted_worklogs_stream():
     assert output.most_recent_state.stream_state.__dict__["updatedTime"] == "1735790459999"
 
 
+PAGE_FIELDS = ["updated", "watches", "votes"]  # what the per-issue streams' window search asks of every issue
+
+
+def _per_issue_search(http, issues, expand=None):
+    """The id index (id-only pages of 5,000) and the window's one page of the per-issue streams (children.py):
+    `issues` are (id, updated ms, watchers, votes[, transitions])."""
+    http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i[0]} for i in issues], "isLast": True}))
+    body = {"jql": ALL, "fields": PAGE_FIELDS, "maxResults": 100} | ({"expand": expand} if expand else {})
+    page = [{"id": i[0], "key": f"P-{i[0]}", "fields": {"updated": _ms_iso(i[1]), "watches": {"watchCount": i[2], "isWatching": False},
+                                                       "votes": {"votes": i[3], "hasVoted": False}}}
+            | ({"transitions": i[4]} if len(i) > 4 else {}) for i in issues]
+    http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body)), _json({"issues": page, "isLast": True}))
+
+
 def test_children_skip_deleted_issue_and_advance_over_issues_without_children():
+    """Watchers are asked only of issues whose search page says they have some (issue 3 has none: no request);
+    a deleted issue's 404 is skipped."""
     config = base_config()
-    index = [{"id": "1", "fields": {"updated": _ms_iso(1_700_000_000_000)}},
-             {"id": "2", "fields": {"updated": _ms_iso(1_700_000_100_000)}},
-             {"id": "3", "fields": {"updated": _ms_iso(1_700_000_200_000)}}]
+    issues = [("1", 1_700_000_000_000, 2, 0), ("2", 1_700_000_100_000, 1, 0), ("4", 1_700_000_150_000, 1, 0), ("3", 1_700_000_200_000, 0, 0)]
     with HttpMocker() as http:
-        http.post(_search(ALL, ["updated"], 5000), _json({"issues": index, "isLast": True}))
+        _per_issue_search(http, issues)
         http.get(HttpRequest(f"{API}/issue/1/watchers"), _json({"watchers": [{"accountId": "a1", "emailAddress": None}, {"accountId": "a2"}]}))
         http.get(HttpRequest(f"{API}/issue/2/watchers"), _json({"errorMessages": ["Issue does not exist"]}, 404))
-        http.get(HttpRequest(f"{API}/issue/3/watchers"), _json({"watchers": []}))
+        http.get(HttpRequest(f"{API}/issue/4/watchers"), _json({"watchers": []}))
         output = _read(config, "issue_watchers")
     records = records_of(output)
     assert sorted((r["issueId"], r["accountId"]) for r in records) == [("1", "a1"), ("1", "a2")]
-    # the cursor moved to issue 3 although it has no watcher
+    # the cursor moved to issue 3 although it has no watcher (and was not asked)
     assert output.most_recent_state.stream_state.__dict__["issueUpdated"] == "1700000200000"
     assert_records_match_schema("issue_watchers", records, config)
 
@@ -153,8 +167,9 @@ def test_children_skip_deleted_issue_and_advance_over_issues_without_children():
 def test_children_fail_loudly_on_401():
     config = base_config()
     with HttpMocker() as http:
-        http.post(_search(ALL, ["updated"], 5000), _json({"issues": [{"id": "1", "fields": {"updated": _ms_iso(1)}}], "isLast": True}))
-        http.get(HttpRequest(f"{API}/issue/1/properties"), _json({"errorMessages": ["Client must be authenticated"]}, 401))
+        _per_issue_search(http, [("1", 1, 0, 0)])
+        http.get(HttpRequest(f"{API}/issue/1", query_params={"fields": "updated", "properties": "*all"}),
+                 _json({"errorMessages": ["Client must be authenticated"]}, 401))
         catalog = CatalogBuilder().with_stream("issue_properties", SyncMode.incremental).build()
         output = read(SourceJira(catalog=catalog, config=config), config, catalog, None, expecting_exception=True)
     assert output.errors and records_of(output) == []
@@ -164,15 +179,19 @@ def test_children_fail_loudly_on_401():
 
 
 def test_properties_records():
+    """Cloud: every property of an issue in one GET issue/{id}?properties=*all (not the keys, then each)."""
     config = base_config()
-    index = [{"id": "1", "fields": {"updated": _ms_iso(1_700_000_000_000)}}]
     with HttpMocker() as http:
-        http.post(_search(ALL, ["updated"], 5000), _json({"issues": index, "isLast": True}))
-        http.get(HttpRequest(f"{API}/issue/1/properties"), _json({"keys": [{"key": "k1"}, {"key": "k2"}]}))
-        http.get(HttpRequest(f"{API}/issue/1/properties/k1"), _json({"key": "k1", "value": {"a": 1}}))
-        http.get(HttpRequest(f"{API}/issue/1/properties/k2"), _json({"key": "k2", "value": [1]}))
+        _per_issue_search(http, [("1", 1_700_000_000_000, 0, 0), ("2", 1_700_000_001_000, 0, 0)])
+        http.get(HttpRequest(f"{API}/issue/1", query_params={"fields": "updated", "properties": "*all"}),
+                 _json({"id": "1", "key": "P-1", "fields": {"updated": _ms_iso(1_700_000_000_000)}, "properties": {"k1": {"a": 1}, "k2": [1]}}))
+        http.get(HttpRequest(f"{API}/issue/2", query_params={"fields": "updated", "properties": "*all"}),
+                 _json({"id": "2", "key": "P-2", "fields": {"updated": _ms_iso(1_700_000_001_000)}, "properties": {}}))
         output = _read(config, "issue_properties")
-    assert sorted((r["issueId"], r["key"]) for r in records_of(output)) == [("1", "k1"), ("1", "k2")]
+    records = records_of(output)
+    assert sorted((r["issueId"], r["key"], json.dumps(r["value"])) for r in records) == [("1", "k1", '{"a": 1}'), ("1", "k2", "[1]")]
+    assert output.most_recent_state.stream_state.__dict__["issueUpdated"] == "1700000001000"
+    assert_records_match_schema("issue_properties", records, config)
 
 
 def test_issue_ids_pages_of_5000_with_projects_and_filter():
@@ -218,12 +237,15 @@ def test_issue_ids_fails_loudly_on_bad_jql():
     ],
 )
 def test_per_issue_children_records_keys_and_schema(stream, path, body, expected):
-    """One request per changed issue; each record carries issueId and the really unique key."""
+    """At most one request per changed issue (none for transitions: the window's search page carries them, asked
+    with `expand=transitions`); each record carries issueId and the really unique key."""
     config = base_config()
-    index = [{"id": "1", "fields": {"updated": _ms_iso(1_700_000_000_000)}}]
     with HttpMocker() as http:
-        http.post(_search(ALL, ["updated"], 5000), _json({"issues": index, "isLast": True}))
-        http.get(HttpRequest(f"{API}/issue/1/{path}"), _json(body))
+        if stream == "issue_transitions":
+            _per_issue_search(http, [("1", 1_700_000_000_000, 1, 0, body["transitions"])], expand="transitions")
+        else:
+            _per_issue_search(http, [("1", 1_700_000_000_000, 1, 2)])
+            http.get(HttpRequest(f"{API}/issue/1/{path}"), _json(body))
         output = _read(config, stream)
     records = records_of(output)
     pk = {"issue_votes": ("issueId", "accountId"), "issue_remote_links": ("id",), "issue_transitions": ("issueId", "id")}[stream]

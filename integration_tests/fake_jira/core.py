@@ -75,6 +75,8 @@ class FakeJira:
         self._fault_counts: Counter = Counter()
         self._fault_by_endpoint: Counter = Counter()
         self._total = 0
+        self._in_flight: Counter = Counter()  # requests being served now, by endpoint (latency included)
+        self._peak_in_flight: Counter = Counter()  # the most served at once since the last reset, by endpoint
         self._internal_errors: list[str] = []
         self._count_lock = threading.Lock()
         self._forbidden: set[str] = set()
@@ -214,6 +216,13 @@ class FakeJira:
         with self._count_lock:
             self._counts[key] += 1
 
+    def _note_in_flight(self, key: str, delta: int) -> None:
+        with self._count_lock:
+            self._in_flight[key] += delta
+            self._in_flight["*"] += delta
+            for k in (key, "*"):
+                self._peak_in_flight[k] = max(self._peak_in_flight[k], self._in_flight[k])
+
     def _note_fault(self, kind: str, key: str) -> None:
         with self._count_lock:
             self._fault_counts[kind] += 1
@@ -233,6 +242,12 @@ class FakeJira:
         with self._count_lock:
             return dict(self._counts)
 
+    def peak_in_flight(self) -> dict[str, int]:
+        """The most requests served at the same time since the last reset (latency included), by
+        ``"METHOD /path/template"``; ``"*"``: all endpoints together."""
+        with self._count_lock:
+            return dict(self._peak_in_flight)
+
     def fault_counts(self, by_endpoint: bool = False) -> dict[str, int]:
         """Injected faults by kind (``429``, ``500``, ``502``, ``503``, ``504``, ``reset``,
         ``truncated``, ``corrupt_json``), or by ``"kind METHOD /template"`` with by_endpoint."""
@@ -249,6 +264,7 @@ class FakeJira:
             self._counts.clear()
             self._fault_counts.clear()
             self._fault_by_endpoint.clear()
+            self._peak_in_flight = Counter(+self._in_flight)  # what is being served right now still counts
             self._total = 0
 
     # ------------------------------------------------------------------------------------------
@@ -398,7 +414,7 @@ class FakeJira:
         "update_issues", "create_issues", "add_comments", "add_worklogs", "delete_issues", "delete_worklogs",
         "set_index_lag", "hide_from_search", "reveal", "set_timezone", "set_now_offset",
         "set_forbidden", "clear_forbidden", "set_missing", "clear_missing", "set_faults", "clear_faults", "ground_truth",
-        "ground_truth_pk", "request_counts", "reset_counts", "fault_counts", "total_requests",
+        "ground_truth_pk", "request_counts", "reset_counts", "fault_counts", "total_requests", "peak_in_flight",
         "info", "config", "oauth_config", "streams", "stream_names", "now_ms", "internal_errors",
     }
 

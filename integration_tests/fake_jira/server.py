@@ -298,11 +298,18 @@ class Handler(BaseHTTPRequestHandler):
             fake._note_total()
             m = api.match(method, path)
         template = m[1] if m else None
+        key = f"{method} {template or path}"
+        fake._note_in_flight(key, 1)  # from here until the answer is sent, latency included
+        try:
+            return self._serve(fake, method, path, url, raw, m, template, key)
+        finally:
+            fake._note_in_flight(key, -1)
+
+    def _serve(self, fake, method: str, path: str, url, raw: bytes, m, template: str | None, key: str) -> None:
         kind, status, variant = fake.faults.decide(method, template, path)
         lat = fake.latency_ms + fake.faults.latency_ms
         if lat:
             time.sleep(lat / 1000.0)
-        key = f"{method} {template or path}"
         if kind == "reset":
             fake._note_fault(kind, key)
             return self._abort(linger_zero=True)

@@ -1,45 +1,122 @@
 """Per-issue child streams (`issue_watchers`, `issue_votes`, `issue_remote_links`, `issue_properties`,
-`issue_transitions`): one request per changed issue, configured in the manifest (`issue_path`, `records_path`,
-`require_field`, `detail_path`). Python because the issues come from the window's id index (ids and `updated`), not
-from a parent stream's records, and each record carries its issue's `updated` (`issueUpdated`, the cursor).
+`issue_transitions`), configured in the manifest (`issue_path`, `issue_query`, `records_path`, `entries_as`,
+`require_field`, `detail_path`). Python because the issues of a window come from one search shared by
+these streams, each asks per issue only what that search did not already tell, and each record carries its issue's
+`updated` (`issueUpdated`, the cursor).
 
-An issue deleted between the id scan and its request answers 404: the manifest's per-issue requester skips that
+* One search per window for all selected per-issue streams (`search/jql` on Cloud, `search` on Data Center): each
+  issue's id, `updated`, `watches.watchCount` and `votes.votes`, and with `expand=transitions` (when
+  `issue_transitions` is selected) its transitions. Whichever stream asks for a page first fetches it for the others
+  (session.read_shared).
+* `issue_transitions` needs no request of its own: its records are the page's transitions. `issue_watchers` and
+  `issue_votes` ask `issue/{id}/watchers` or `issue/{id}/votes` only for an issue whose count (COUNTS) is not 0.
+  `issue_remote_links` asks every issue (nothing on the page tells). `issue_properties` asks one `GET issue/{id}
+  ?properties=*all` per issue on Cloud; on Data Center (whose documentation does not promise `*all`) the keys, then
+  each property.
+* The requests of a window run concurrently on the session's per-issue threads (session.PER_ISSUE_THREADS for the
+  whole read), at most IN_FLIGHT queued per window; records come out in the window's issue order as each issue's
+  answer arrives, and the issue is then marked handled (`visited`: the state rule needs it).
+
+An issue deleted between the search and its request answers 404: the manifest's per-issue requester skips that
 answer (`definitions.issue_family.per_issue_requester`), and a skipped answer has no records here."""
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Iterable, List, Mapping, Optional
+from types import MappingProxyType
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from urllib.parse import parse_qsl
 
 import dpath
 from airbyte_cdk.sources.types import StreamSlice
 
 from source_jira.components.http import send_optional
+from source_jira.components.issue_family.jql import jira_ms, window_jql
 from source_jira.components.issue_family.retriever import WindowedRetriever
 from source_jira.components.issue_family.windows import Window
+
+PER_ISSUE_VIEWS = ("issue_watchers", "issue_votes", "issue_remote_links", "issue_properties", "issue_transitions")
+PAGE_FIELDS = ("updated", "watches", "votes")  # what the per-issue streams' search page asks of every issue
+ON_PAGE = MappingProxyType({"issue_transitions": "transitions"})  # streams whose records the page carries (this `expand`)
+COUNTS = MappingProxyType({"issue_watchers": ("watches", "watchCount"), "issue_votes": ("votes", "votes")})  # field, how many it says
+IN_FLIGHT = 16  # per-issue requests of one window queued at once (memory bound; the threads are the session's)
 
 
 @dataclass
 class IssueChildRetriever(WindowedRetriever):
-    issue_path: str = ""  # per issue, e.g. `issue/{issue_id}/votes`
+    issue_path: str = ""  # per issue, e.g. `issue/{issue_id}/votes` (none: the records come on the search page)
+    issue_query: str = ""  # query string of that request, e.g. `fields=updated&properties=*all`
     records_path: Optional[List[str]] = None  # where the list is in the answer (none: the answer is the list)
+    entries_as: str = ""  # `key_value`: the answer at records_path is `{key: value}`, one record `{key, value}` each
     require_field: str = ""  # keep only entries that carry this field (e.g. `accountId`: users Jira can name)
     detail_path: str = ""  # each listed entry's own answer is the record (e.g. `issue/{issue_id}/properties/{key}`)
 
-    with_times = True
-
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         window = Window.of(stream_slice)
-        for updated, issue_id in self._window_ids(window):
-            issue_updated = str(updated)
-            for data in self._children(issue_id):
-                yield self._record({**data, "issueId": issue_id, "issueUpdated": issue_updated}, stream_slice)
-            self.windows.visited(issue_updated, stream_slice)
+        jql = window_jql(self.config, window.query_lower, window.query_upper, order=self.search.order)
+        queue: Deque[Tuple[Mapping[str, Any], Optional["Future[List[Mapping[str, Any]]]"]]] = deque()
+        for items in self._pages(jql):
+            for item in items:
+                queue.append((item, self._start(item)))
+                while queue and (len(queue) > IN_FLIGHT or queue[0][1] is None or queue[0][1].done()):
+                    yield from self._finish(*queue.popleft(), stream_slice)
+        while queue:
+            yield from self._finish(*queue.popleft(), stream_slice)
 
+    def _start(self, item: Mapping[str, Any]) -> Optional["Future[List[Mapping[str, Any]]]"]:
+        """The issue's request(s), started on the session's per-issue threads; None when the page told enough."""
+        if self.name in ON_PAGE or (self.name in COUNTS and item.get("count") == 0):
+            return None  # (a count the page did not give is no zero: the issue is asked)
+        return self.session.per_issue(self._children, item["issueId"])
+
+    def _finish(self, item: Mapping[str, Any], future: Optional["Future[List[Mapping[str, Any]]]"],
+                stream_slice: StreamSlice) -> Iterator[Any]:
+        """The issue's records (its request's answer, or the page's), then the issue counts as handled."""
+        children = future.result() if future is not None else item.get("records") or []
+        for data in children:
+            yield self._record({**data, "issueId": item["issueId"], "issueUpdated": item["issueUpdated"]}, stream_slice)
+        self.windows.visited(item["issueUpdated"], stream_slice)
+
+    # --- the window's search page, shared by the selected per-issue streams ---------------------------------------
+    def _pages(self, jql: str) -> Iterator[List[Mapping[str, Any]]]:
+        others = self.session.consumers(PER_ISSUE_VIEWS, self.name)
+        expand = sorted({ON_PAGE[view] for view in ON_PAGE if view in self.session.selected | {self.name}})
+        body = self.search.body(jql, list(PAGE_FIELDS), self.search.issue_page, expand)  # the same for every stream of the read
+        where = f"POST {self.search.path} (per-issue streams)"
+        if not others:
+            for page in self.search.pages(self.requester, body, where):
+                yield self._part(page, self.name)
+            return
+        chain = self.session.chain(("per_issue", jql), lambda: self.search.chain(self.requester, body))
+        yield from self.session.read_shared(("per_issue", jql), self.name, others, chain.fetch, self._part, where)
+
+    @staticmethod
+    def _part(page: Mapping[str, Any], view: str) -> List[Dict[str, Any]]:
+        """What `view` keeps of a page: per issue its id, `updated` (epoch ms, as text), and the count or the records
+        the page gives that stream."""
+        items = []
+        for issue in page.get("issues") or []:
+            fields = issue.get("fields") or {}
+            item: Dict[str, Any] = {"issueId": str(issue["id"]), "issueUpdated": str(jira_ms(fields.get("updated")) or 0)}
+            if view in COUNTS:
+                field, count = COUNTS[view]
+                value = (fields.get(field) or {}).get(count)
+                item["count"] = value if isinstance(value, int) and not isinstance(value, bool) else None
+            elif view in ON_PAGE:
+                item["records"] = [t for t in issue.get(ON_PAGE[view]) or [] if isinstance(t, Mapping)]
+            items.append(item)
+        return items
+
+    # --- one issue's own requests ---------------------------------------------------------------------------------
     def _children(self, issue_id: str) -> List[Mapping[str, Any]]:
         requester = self.get_requester or self.requester
-        answer = send_optional(requester, self.issue_path.format(issue_id=issue_id))
+        params = dict(parse_qsl(self.issue_query)) if self.issue_query else None
+        answer = send_optional(requester, self.issue_path.format(issue_id=issue_id), params=params)
         found = dpath.get(answer, list(self.records_path), default=None) if self.records_path and isinstance(answer, Mapping) else answer
+        if self.entries_as == "key_value":
+            found = [{"key": key, "value": value} for key, value in found.items()] if isinstance(found, Mapping) else []
         entries = [e for e in found or [] if isinstance(e, Mapping) and (not self.require_field or e.get(self.require_field))]
         if not self.detail_path:
             return entries
