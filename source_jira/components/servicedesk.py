@@ -9,17 +9,21 @@ epoch ms, the issue family's rules: `>=` lower bound floored to the minute, stat
    (403) skips the stream with one WARN (the requester's SkipForbiddenStream).
 2. The issue search (`search_for(config)`: Cloud `search/jql`, Data Center `search`) over the desks' projects finds
    the changed issues and their `updated`.
-3. Per desk, on Cloud: `GET request?serviceDeskId=…&requestStatus=ALL_REQUESTS&expand=<what this stream needs>`,
-   50 a page, most recent activity first, until every changed request of the desk was seen (a first sync reads the
-   whole list; an incremental one usually its first page). Requests the list did not show (Data Center lists only
-   the account's own requests; a request moved during the read) are read one by one: `GET request/{key}?expand=…`.
-   Approvals have no expand: `GET request/{key}/approval` per changed request.
+3. Per desk, on Cloud: `GET request?serviceDeskId=…&requestStatus=ALL_REQUESTS&expand=<what the selected streams
+   need>`, 50 a page, most recent activity first, until every changed request of the desk was seen (a first sync
+   reads the whole list; an incremental one usually its first page). Requests the list did not show (Data Center
+   lists only the account's own requests; a request moved during the read) are read one by one:
+   `GET request/{key}?expand=…`. Approvals have no expand: `GET request/{key}/approval` per changed request.
 4. An embedded page that is not the last (`isLastPage: false`) is read in full from its own endpoint.
+
+The selected streams share steps 3's answers (`SharedRequests`): each list page and each `request/{key}` answer is
+fetched once, with every expand the selected streams need, and handed to each of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass
+import threading
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -45,6 +49,77 @@ VIEWS: Mapping[str, Tuple[str, Optional[str], Optional[str]]] = {
     "request_approvals": ("", None, "approval"),  # no expand: one call per request
 }
 EMBEDDED_KEYS = ("sla", "comments", "participants", "status", "attachments", "actions")
+HELD_MAX = 2_000  # requests held for the other streams at once (memory bound); past it a stream fetches its own
+SHARED_ATTRIBUTE = "servicedesk_requests"  # where the read's SharedRequests hangs on the issue-family session
+
+
+@dataclass
+class _Entry:
+    waiting: Set[str]  # streams that have not taken it yet
+    ready: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    failed: bool = False
+    weight: int = 0
+
+
+class SharedRequests:
+    """What the per-request JSM streams of one read share: each request-list page and each `request/{key}` answer is
+    fetched once (single flight), with every expand the selected streams need, and kept until every other selected
+    stream has taken it (or finished its read: `finished`). At most HELD_MAX requests are kept; past that an answer
+    is handed to the streams already waiting for it only, and the others fetch their own (correct, a few more calls)."""
+
+    def __init__(self, selected: Iterable[str]) -> None:
+        self.views: Set[str] = {v for v in selected if v in VIEWS}  # every one asks for the changed issues
+        self.expanding: Set[str] = {v for v in self.views if VIEWS[v][0]}  # these ask for the requests too
+        self.expand = ",".join(sorted({part for v in self.expanding for part in VIEWS[v][0].split(",")}))
+        self._lock = threading.Lock()
+        self._entries: Dict[Any, _Entry] = {}
+        self._held = 0
+
+    def get(self, key: Any, view: str, fetch: Any, weight: int = 1, requests: bool = True) -> Any:
+        """The answer for `key`, fetched by the first stream that asks. `requests`: an answer with requests (asked by
+        the streams that expand), else the changed issues (asked by every stream)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            owner = entry is None
+            if owner:
+                entry = self._entries[key] = _Entry(waiting=set(self.expanding if requests else self.views) - {view})
+            else:
+                entry.waiting.discard(view)
+        if owner:
+            try:
+                entry.value = fetch()
+            except BaseException:
+                entry.failed = True
+                raise
+            finally:
+                with self._lock:
+                    if entry.failed or not entry.waiting or self._held + weight > HELD_MAX:
+                        if self._entries.get(key) is entry:
+                            del self._entries[key]
+                    else:
+                        entry.weight = weight
+                        self._held += weight
+                entry.ready.set()
+            return entry.value
+        entry.ready.wait()
+        if entry.failed:  # the owner's request failed (and failed its stream): try on our own
+            return fetch()
+        with self._lock:
+            self._drop_if_taken(key, entry)
+        return entry.value
+
+    def finished(self, view: str) -> None:
+        """`view` will ask for nothing more in this read: what only it still waited for is dropped."""
+        with self._lock:
+            for key, entry in list(self._entries.items()):
+                entry.waiting.discard(view)
+                self._drop_if_taken(key, entry)
+
+    def _drop_if_taken(self, key: Any, entry: _Entry) -> None:
+        if not entry.waiting and entry.ready.is_set() and self._entries.get(key) is entry:
+            del self._entries[key]
+            self._held -= entry.weight
 
 
 def jsm_pages(requester: HttpRequester, path: str, params: Optional[Mapping[str, Any]] = None) -> Iterator[Mapping[str, Any]]:
@@ -76,6 +151,29 @@ class ServiceRequestRetriever(Retriever):
     request_requester: HttpRequester  # per-request GETs: a request gone meanwhile (404) is skipped
     cursor: Any = None
     name: str = ""
+
+    _holder: Any = None
+    _own: Optional[SharedRequests] = None
+
+    def bind_session_holder(self, holder: Any) -> None:
+        """SourceJira binds its issue-family session holder to every component that asks (source_jira/cdk_adapter.py):
+        the read's session is where the selected JSM streams find their SharedRequests."""
+        self._holder = holder
+
+    def _shared(self) -> SharedRequests:
+        session = None
+        if self._holder is not None:
+            try:
+                session = self._holder.current()
+            except Exception:  # no live session (another runtime): this stream shares with no other
+                session = None
+        attributes = getattr(session, "__dict__", None)
+        if attributes is None:
+            if self._own is None:
+                self._own = SharedRequests([self.name])
+            return self._own
+        selected = getattr(session, "selected", None) or [self.name]
+        return attributes.setdefault(SHARED_ATTRIBUTE, SharedRequests(selected))
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._parameters = parameters or {}
@@ -112,15 +210,22 @@ class ServiceRequestRetriever(Retriever):
 
     # --- reading -------------------------------------------------------------------------------------------------
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        shared = self._shared()
+        try:
+            yield from self._read(shared, stream_slice)
+        finally:
+            shared.finished(self.name)
+
+    def _read(self, shared: SharedRequests, stream_slice: Optional[StreamSlice]) -> Iterable[Any]:
         desks = self._desks()
         if not desks:
             return
-        changed = self._changed(desks, *self._bounds(stream_slice))
+        changed = self._changed(shared, desks, *self._bounds(stream_slice))
         for desk in desks:
             wanted = changed.get(str(desk.get("projectKey")), {})
             if not wanted:
                 continue
-            for key, request in self._requests(desk, wanted):
+            for key, request in self._requests(shared, desk, wanted):
                 issue_id, updated = wanted[key]
                 base = {"issueId": str(issue_id), "issueKey": key, "issueUpdated": str(updated),
                         "serviceDeskId": str(desk.get("id"))}
@@ -135,40 +240,64 @@ class ServiceRequestRetriever(Retriever):
             desks += [d for d in page["values"] if isinstance(d, Mapping) and (not projects or d.get("projectKey") in projects)]
         return desks
 
-    def _changed(self, desks: List[Mapping[str, Any]], lower: int, upper: Optional[int]) -> Dict[str, Dict[str, Tuple[str, int]]]:
+    def _changed(self, shared: "SharedRequests", desks: List[Mapping[str, Any]], lower: int,
+                 upper: Optional[int]) -> Dict[str, Dict[str, Tuple[str, int]]]:
         """`{project key: {issue key: (issue id, updated ms)}}` of the desks' issues changed in the window."""
         keys = sorted({str(d.get("projectKey")) for d in desks if d.get("projectKey")})
         clauses = base_clauses(self.config) + ["project in (" + ", ".join(jql_quote(k) for k in keys) + ")"]
         clauses += lower_bound_clauses(lower, bounded=True)
         if upper is not None:
             clauses.append(f"updated < {int(upper)}")
-        found: Dict[str, Dict[str, Tuple[str, int]]] = {}
-        where = f"POST {self.search.path} ({self.name}: the service desks' changed issues)"
-        for issue in self.search.scan(self.requester, " AND ".join(clauses), ["updated"], where):
-            key = str(issue.get("key") or "")
-            updated = jira_ms((issue.get("fields") or {}).get("updated"))
-            if key and updated is not None:
-                found.setdefault(key.rsplit("-", 1)[0], {})[key] = (str(issue.get("id")), updated)
-        return found
+        jql = " AND ".join(clauses)
 
-    def _requests(self, desk: Mapping[str, Any], wanted: Mapping[str, Tuple[str, int]]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
-        """(issue key, the request with this stream's expand, or None for approvals) of every wanted request."""
+        def scan() -> Dict[str, Dict[str, Tuple[str, int]]]:
+            found: Dict[str, Dict[str, Tuple[str, int]]] = {}
+            where = f"POST {self.search.path} (Jira Service Management: the service desks' changed issues)"
+            for issue in self.search.scan(self.requester, jql, ["updated"], where):
+                key = str(issue.get("key") or "")
+                updated = jira_ms((issue.get("fields") or {}).get("updated"))
+                if key and updated is not None:
+                    found.setdefault(key.rsplit("-", 1)[0], {})[key] = (str(issue.get("id")), updated)
+            return found
+
+        # streams whose states agree (a first sync, or states moved together) share one search
+        return shared.get(("changed", jql), self.name, scan, weight=1, requests=False)
+
+    def _requests(self, shared: SharedRequests, desk: Mapping[str, Any],
+                  wanted: Mapping[str, Tuple[str, int]]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
+        """(issue key, the request with the expands the selected streams need, or None for approvals) of every wanted
+        request of the desk."""
         missing: Set[str] = set(wanted)
+        if not self.expand:  # approvals: nothing to expand, a request of its own per request
+            for key in sorted(missing, key=lambda k: wanted[k][1]):
+                yield key, None
+            return
+        expand = shared.expand if self.name in shared.expanding else self.expand
         if self.lists:
-            params = {"serviceDeskId": desk.get("id"), "requestStatus": "ALL_REQUESTS", "expand": self.expand}
-            for page in jsm_pages(self.request_requester, "request", params):
+            desk_id = str(desk.get("id"))
+            params = {"serviceDeskId": desk_id, "requestStatus": "ALL_REQUESTS", "expand": expand}
+            progress = PageProgress("GET request")
+            start = 0
+            while missing:
+                page = shared.get(("page", desk_id, expand, start), self.name,
+                                  lambda at=start: send_optional(self.request_requester, "request", params={**params, "start": at, "limit": PAGE}),
+                                  weight=PAGE)
+                if page is None:
+                    break
+                require_list(page, "values", None)
                 for request in page["values"]:
                     key = str(request.get("issueKey") or "") if isinstance(request, Mapping) else ""
                     if key in missing:
                         missing.discard(key)
                         yield key, request
-                if not missing:
+                size = len(page["values"])
+                if page.get("isLastPage", True) or size == 0:
                     break
+                start = int(page.get("start") or start) + size
+                progress.advance(start)
         for key in sorted(missing, key=lambda k: wanted[k][1]):
-            if not self.expand:
-                yield key, None
-                continue
-            request = send_optional(self.request_requester, f"request/{key}", params={"expand": self.expand})
+            request = shared.get(("request", key, expand), self.name,
+                                 lambda k=key: send_optional(self.request_requester, f"request/{k}", params={"expand": expand}))
             if isinstance(request, Mapping):  # None: not a request (any more), or not visible to this account
                 yield key, request
 
