@@ -152,9 +152,14 @@ def test_incremental_round_rereads_exactly_the_changed_requests(fresh_fake, depl
     changed = {str(it.id) for it in ops[:3] + sec[:2]}
     fake.update_issues([str(it.id) for it in ops[:2]])
     fake.update_issues([str(sec[0].id)], status="Done")
-    fake.add_comments([str(ops[2].id), str(sec[1].id)], per_issue=2)
+    fake.add_comments([str(sec[1].id)], per_issue=2)
+    fake.add_comments([str(ops[2].id)], per_issue=12)  # more than the request's embedded comment page holds
 
+    fake.reset_counts()
     second = _read(fake, catalog, state=first.final_state())
+    counts = fake.request_counts()
+    # the one request whose embedded comments are cut short is completed from its own comment list, once
+    assert counts["GET /rest/servicedeskapi/request/{issueIdOrKey}/comment"] == 1, counts
     lookback = 5 * 60_000
     since = newest - lookback
     since -= since % 60_000
