@@ -49,6 +49,10 @@ CASES: Dict[str, Optional[Tuple[str, ...]]] = {
 CASE_TITLES = {"issues": "issues", "issue_family": "issues + changelogs + comments + worklogs", "catalog": "whole catalog"}
 # ground truth (record count on the site) is looked up for these streams when a case reads them
 TRUTH_STREAMS = ("issues", "issue_changelogs", "issue_comments", "issue_worklogs")
+# Jira Service Management (`--servicedesk`, ours only: the official connector has no JSM stream): the requests and
+# every per-request stream, read together; the fake's desks are two of its projects (integration_tests/fake_jira/servicedesk.py)
+SERVICEDESK_STREAMS = ("requests", "request_slas", "request_comments", "request_participants", "request_approvals",
+                       "request_status_history")
 
 _RECORD = re.compile(rb'^\{"type":\s*"RECORD",\s*"record":\s*\{(?:"namespace":\s*(?:null|"[^"]*"),\s*)?"stream":\s*"([^"]+)"')
 
@@ -304,8 +308,8 @@ def read(conn: Connector, info: Mapping[str, Any], catalog: dict, workdir: Path,
 # one measurement = one connector x one case on one running fake
 # ----------------------------------------------------------------------------------------------------------------
 def measure(conn: Connector, fake: FakeProcess, discovered: dict, case: str, timeout: float,
-            truth: Optional[Dict[str, int]] = None) -> dict:
-    catalog, selected, missing = configured_catalog(discovered, CASES[case])
+            truth: Optional[Dict[str, int]] = None, streams: Optional[Sequence[str]] = None) -> dict:
+    catalog, selected, missing = configured_catalog(discovered, CASES[case] if streams is None else streams)
     fake.client.reset_counts()
     with tempfile.TemporaryDirectory(prefix=f"bench-{conn.name}-") as tmp:
         r = read(conn, fake.info, catalog, Path(tmp), timeout)
@@ -404,6 +408,32 @@ def run_datacenter(conn: Connector, sizes: Sequence[int], latencies: Sequence[in
                 rows.append(row)
                 log(f"[bench]   datacenter    {conn.name:8s} wall {row['wall_s']:8.2f} s  cpu {row['cpu_s']:7.2f} s  "
                     f"rss {row['peak_rss_mb']:6.1f} MB  records {row['records']:7d}  requests {row['requests_total']:6d}  {row['status']}")
+    return rows
+
+
+def run_servicedesk(conn: Connector, sizes: Sequence[int], latencies: Sequence[int], timeout: float, seed: int = 42,
+                    log=print) -> List[dict]:
+    """This connector alone on the fake's Jira Service Management (Cloud, then Data Center): `requests` and the five
+    per-request streams in one read; the measure is the requests made per 100 service requests."""
+    rows: List[dict] = []
+    for n in sizes:
+        for lat in latencies:
+            for datacenter in (False, True):
+                where = "Data Center" if datacenter else "Cloud"
+                log(f"[bench] starting a fake Jira {where} with service desks: {n} issues, {lat} ms per request")
+                with FakeProcess(n, lat, seed, legacy_search=False, datacenter=datacenter) as fake:
+                    truth = ground_truth_counts(fake, SERVICEDESK_STREAMS)
+                    with tempfile.TemporaryDirectory() as tmp:
+                        discovered = discover(conn, fake.info, Path(tmp))
+                    row = dict(measure(conn, fake, discovered, "servicedesk", timeout, truth, streams=SERVICEDESK_STREAMS),
+                               deployment="datacenter" if datacenter else "cloud")
+                    served = truth.get("requests") or 0
+                    row["service_requests"] = served
+                    row["requests_per_100_service_requests"] = round(100 * row["requests_total"] / served, 1) if served else None
+                    rows.append(row)
+                    log(f"[bench]   servicedesk {where:11s} wall {row['wall_s']:8.2f} s  records {row['records']:7d}  "
+                        f"requests {row['requests_total']:6d} for {served} service requests "
+                        f"({_f(row['requests_per_100_service_requests'], '{:.0f}')} per 100)  {row['status']}")
     return rows
 
 
@@ -595,6 +625,18 @@ def render_markdown(rows: Sequence[dict], sweep: Sequence[dict], meta: Mapping[s
             L.append(f"| {r['issues']:,} | {r['latency_ms']} ms | {_f(r['wall_s'])} | {_f(r['cpu_s'])} | {_f(r['peak_rss_mb'], '{:.0f}')} | "
                      f"{_f(r['records'])} | {_f(r['records_per_s'], '{:,.0f}')} | {_f(r['requests_total'])} | "
                      f"{_f(r['requests_per_100_issues'], '{:.2f}')} | {r['status']} |")
+    sd = list(meta.get("servicedesk") or [])
+    if sd:
+        L.append("")
+        L.append("Jira Service Management (`requests` and the five per-request streams in one read, a first sync; this "
+                 "connector only — the official one has no JSM stream). Every request the connector made is counted, "
+                 "the issue search and the desk lists included:")
+        L.append("")
+        L.append("| deployment | issues | service requests | latency | wall s | records | requests | req / 100 service requests | status |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in sd:
+            L.append(f"| {r['deployment']} | {r['issues']:,} | {r['service_requests']:,} | {r['latency_ms']} ms | {_f(r['wall_s'])} | "
+                     f"{_f(r['records'])} | {_f(r['requests_total'])} | {_f(r['requests_per_100_service_requests'], '{:.0f}')} | {r['status']} |")
     tg = targets(rows, sweep)
     if tg:
         L.append("")
@@ -738,6 +780,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="sweep sizes above this run ours only (default 10000)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--datacenter", type=_ints, default=[], help="issues of Jira Data Center sites to read (ours only), e.g. 2000,15000")
+    ap.add_argument("--servicedesk", type=_ints, default=[],
+                    help="issues of sites whose service desks are read (JSM requests + per-request streams, Cloud and Data Center, ours only), e.g. 2000")
     ap.add_argument("--out", type=Path, default=BENCH / "results")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 300 issues, 0 ms, issues + issue_family, sweep 300,1000")
@@ -788,7 +832,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # the main table's issue-family runs at 0 ms are points of the curve too
         sweep += [r for r in rows if r["latency_ms"] == 0 and r["case"] == "issue_family" and r not in sweep]
     datacenter = run_datacenter(ours_connector(), a.datacenter, a.latency, a.ours_timeout, a.seed) if a.datacenter else []
+    servicedesk = run_servicedesk(ours_connector(), a.servicedesk, a.latency, a.ours_timeout, a.seed) if a.servicedesk else []
     meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "duration_s": round(time.time() - t0, 1), "datacenter": datacenter,
+            "servicedesk": servicedesk,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores shared, Python {platform.python_version()}",
             "ours": next((c.label for c in connectors if c.name == "ours"), None),
             "official": next((c.label for c in connectors if c.name == "official"), None),

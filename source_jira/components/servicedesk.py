@@ -56,6 +56,7 @@ SHARED_ATTRIBUTE = "servicedesk_requests"  # where the read's SharedRequests han
 @dataclass
 class _Entry:
     waiting: Set[str]  # streams that have not taken it yet
+    took: Set[str] = field(default_factory=set)  # streams that have
     ready: threading.Event = field(default_factory=threading.Event)
     value: Any = None
     failed: bool = False
@@ -75,6 +76,7 @@ class SharedRequests:
         self._lock = threading.Lock()
         self._entries: Dict[Any, _Entry] = {}
         self._held = 0
+        self._taken: Dict[Any, Set[str]] = {}  # keys of answers not kept (the bound): the streams that had them
 
     def get(self, key: Any, view: str, fetch: Any, weight: int = 1, requests: bool = True) -> Any:
         """The answer for `key`, fetched by the first stream that asks. `requests`: an answer with requests (asked by
@@ -83,9 +85,11 @@ class SharedRequests:
             entry = self._entries.get(key)
             owner = entry is None
             if owner:
-                entry = self._entries[key] = _Entry(waiting=set(self.expanding if requests else self.views) - {view})
+                had = self._taken.pop(key, set()) | {view}
+                entry = self._entries[key] = _Entry(waiting=set(self.expanding if requests else self.views) - had, took=had)
             else:
                 entry.waiting.discard(view)
+                entry.took.add(view)
         if owner:
             try:
                 entry.value = fetch()
@@ -97,6 +101,8 @@ class SharedRequests:
                     if entry.failed or not entry.waiting or self._held + weight > HELD_MAX:
                         if self._entries.get(key) is entry:
                             del self._entries[key]
+                        if entry.waiting and not entry.failed:  # not kept: the streams still to come fetch their own
+                            self._taken[key] = entry.took
                     else:
                         entry.weight = weight
                         self._held += weight
@@ -115,6 +121,10 @@ class SharedRequests:
             for key, entry in list(self._entries.items()):
                 entry.waiting.discard(view)
                 self._drop_if_taken(key, entry)
+            for key, had in list(self._taken.items()):
+                had.add(view)
+                if had >= self.views:
+                    del self._taken[key]
 
     def _drop_if_taken(self, key: Any, entry: _Entry) -> None:
         if not entry.waiting and entry.ready.is_set() and self._entries.get(key) is entry:

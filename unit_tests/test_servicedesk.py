@@ -1,0 +1,103 @@
+"""Jira Service Management: what the per-request streams of one read share (source_jira/components/servicedesk.py,
+SharedRequests): each answer fetched once for every selected stream that needs it, kept only until each has taken
+it, bounded in memory, and a failed fetch never leaves another stream without its data."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from source_jira.components import servicedesk
+from source_jira.components.servicedesk import VIEWS, SharedRequests
+
+ALL = list(VIEWS)
+
+
+class Counter:
+    def __init__(self, value="answer", fail=False):
+        self.calls = 0
+        self.value = value
+        self.fail = fail
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            self.calls += 1
+        if self.fail:
+            raise RuntimeError("boom")
+        return self.value
+
+
+def test_expand_is_what_the_selected_streams_need():
+    shared = SharedRequests(["requests", "request_slas", "request_approvals", "issues"])
+    assert shared.views == {"requests", "request_slas", "request_approvals"}
+    assert shared.expanding == {"requests", "request_slas"}  # approvals have no expand
+    assert shared.expand == "requestType,serviceDesk,sla"
+    assert SharedRequests(ALL).expand == "comment,participant,requestType,serviceDesk,sla,status"
+
+
+def test_each_answer_is_fetched_once_and_dropped_when_every_stream_took_it():
+    shared = SharedRequests(ALL)
+    fetch = Counter()
+    expanding = sorted(shared.expanding)
+    for view in expanding:
+        assert shared.get(("request", "OPS-1"), view, fetch) == "answer"
+    assert fetch.calls == 1
+    assert not shared._entries and shared._held == 0
+    # the changed-issue search is asked by every stream, approvals included
+    search = Counter({"OPS": {}})
+    for view in sorted(shared.views):
+        shared.get(("changed", "jql"), view, search, requests=False)
+    assert search.calls == 1 and not shared._entries
+
+
+def test_a_stream_that_finishes_releases_what_it_never_asked_for():
+    shared = SharedRequests(["requests", "request_slas"])
+    shared.get(("page", "1", "x", 0), "requests", Counter(), weight=50)
+    assert shared._held == 50
+    shared.finished("request_slas")  # it stopped before that page (every changed request already seen)
+    assert not shared._entries and shared._held == 0
+
+
+def test_memory_bound_past_which_each_stream_fetches_its_own(monkeypatch):
+    monkeypatch.setattr(servicedesk, "HELD_MAX", 60)
+    shared = SharedRequests(["requests", "request_slas"])
+    first, second = Counter("p0"), Counter("p1")
+    shared.get(("page", "1", "x", 0), "requests", first, weight=50)
+    shared.get(("page", "1", "x", 50), "requests", second, weight=50)  # would pass the bound: not kept
+    assert shared._held == 50
+    assert shared.get(("page", "1", "x", 0), "request_slas", first, weight=50) == "p0"
+    assert shared.get(("page", "1", "x", 50), "request_slas", second, weight=50) == "p1"
+    assert (first.calls, second.calls) == (1, 2)
+    assert shared._held == 0 and not shared._entries
+
+
+def test_a_failed_fetch_fails_its_own_stream_only():
+    shared = SharedRequests(["requests", "request_slas"])
+    with pytest.raises(RuntimeError):
+        shared.get(("request", "OPS-1"), "requests", Counter(fail=True))
+    retry = Counter("fresh")
+    assert shared.get(("request", "OPS-1"), "request_slas", retry) == "fresh" and retry.calls == 1
+
+
+def test_streams_asking_at_once_share_one_fetch():
+    shared = SharedRequests(ALL)
+    gate = threading.Event()
+    calls = []
+
+    def slow():
+        calls.append(1)
+        gate.wait(5)
+        return "page"
+
+    got = {}
+    threads = [threading.Thread(target=lambda v=v: got.__setitem__(v, shared.get(("page", "1", "x", 0), v, slow, weight=50)))
+               for v in sorted(shared.expanding)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join(5)
+    assert len(calls) == 1 and set(got.values()) == {"page"} and len(got) == len(shared.expanding)
+    assert not shared._entries and shared._held == 0
