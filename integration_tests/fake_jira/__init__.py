@@ -53,6 +53,13 @@ serves the same site as a self-hosted Jira Data Center 9.12 would, strictly:
   ``name``. ``fake.streams()``/``stream_names()``, ``ground_truth_pk`` and ``ground_truth`` follow the deployment (a
   stream the site does not offer is a KeyError naming it). Request counts use the ``/rest/api/2`` templates.
 
+**Jira Service Management** (``/rest/servicedeskapi``, Cloud and Data Center alike): two service desks on OPS and SEC
+whose live issues are the customer requests, with request types, queues, customers, organizations, SLAs (breached
+and not, running and completed), public and internal comments, participants, approvals and status history, all
+derived from the issues' current state (an issue update changes its request). ``FakeJira(jsm=False)``: a site
+without JSM (404); ``jsm_agent=False``: an account that is no agent (403 on queues/customers, its own requests only).
+See ``servicedesk.py``; ground truth: ``JSM_STREAM_PKS`` (in ``STREAM_PKS``/``STREAM_PKS_DC``).
+
 Site: 7 projects (PLAT, MOB, OPS, SEC, MKT company-managed; WEB, DATA team-managed), 60 users (e-mail
 present / absent / null, app and customer accounts, inactive users), 10 groups, 8 boards (scrum,
 kanban, team-managed ``simple`` with and without sprints; a cross-project scrum board that shares
