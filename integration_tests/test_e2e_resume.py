@@ -166,3 +166,31 @@ def test_resume_rereads_at_most_the_undone_part_plus_ten_percent(many_windows_fa
     print(f"killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} "
           f"(undone {undone}, re-emitted {reemitted} = {reemitted / total:.1%} of the total; per stream {per_stream})")
     assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total, per_stream)
+
+
+AGILE = ["sprint_issues", "board_issues"]
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.75], ids=["killed-at-30%", "killed-at-75%"])
+def test_agile_resume_rereads_at_most_the_undone_part_plus_ten_percent(fresh_fake, fraction):
+    """The same bound for the agile substreams: sprints and boards are read in id order, a few open at a time, and the
+    state says which are done (`parent_state`), so a resumed read starts after the last one done in order."""
+    fake = fresh_fake(issues=4000, seed=13, latency_ms=20)
+    discovered = run_connector("discover", fake.config(), ca_path=fake.ca_path).catalog()
+    catalog = configured_catalog(discovered, AGILE)
+    pks = {s: fake.ground_truth_pk(s) for s in AGILE}
+    total = sum(len(fake.ground_truth(s)) for s in AGILE)
+    first = _read(fake, catalog, [], pks, kill_after_records=int(total * fraction))
+    assert first.killed, "the read ended before the kill point"
+    assert any("resume" in (st["stream"]["stream_state"].get("parent_state") or {}) for st in first.states.values()), first.states
+    second = _read(fake, catalog, list(first.states.values()), pks)
+    assert second.returncode == 0 and not second.killed
+    for stream in AGILE:
+        union = {tuple(d.get(k) for k in pks[stream]): d for s, d in first.records + second.records if s == stream}
+        assert_ids_equal_ground_truth(stream, list(union.values()), fake)
+        final = second.states[stream]["stream"]["stream_state"]
+        assert "resume" not in (final.get("parent_state") or {}), f"{stream}: a whole read left its resume marker: {final}"
+    done = {(s, tuple(d.get(k) for k in pks[s])) for s, d in first.records}
+    undone = total - len(done)
+    print(f"agile killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} (undone {undone})")
+    assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total)

@@ -6,6 +6,9 @@ pyproject.toml). Python because the CDK offers no public hook for any of it:
 * `read` and `check` build only the streams they need (`_streams_by_name`, `_select_streams`);
 * the CDK's record queue is bounded (`_concurrent_source._queue`);
 * the resolved manifest is read for stream names, cursors and the spec (`_source_config`);
+* `sprint_issues`/`board_issues` checkpoint (components/agile_checkpoints.py): the per-partition cursor's
+  `_parent_state` (the state the read was given), `_throttle_state_message` (a state on every step of progress, not
+  every 10 minutes) and `_timer.finish` (the lookback kept for the next sync spans an interrupted read too);
 * the issue family keeps one extra key in a ConcurrentCursor's saved state while a read is unfinished
   (`_concurrent_state["legacy"]`: the keys of the sequential state beside the cursor value, which the CDK writes back
   with every state message).
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
+import time
 import json
 import logging
 from types import MappingProxyType
@@ -29,6 +34,7 @@ import requests
 from airbyte_cdk.config_observation import create_connector_config_control_message
 from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalog
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import DeclarativeStream as DeclarativeStreamModel
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import StateDelegatingStream as StateDelegatingStreamModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -160,6 +166,8 @@ def _hardening_stream_builder(build: Any, settings: TransportSettings, session_h
             mount_transport(requester, config, settings)
         for component in components_in(stream, lambda obj: callable(getattr(obj, "bind_session_holder", None))):
             component.bind_session_holder(session_holder)
+        for cursor in components_in(stream, lambda obj: isinstance(obj, ConcurrentPerPartitionCursor)):
+            checkpoint_partitions(cursor)
         return stream
 
     return build_hardened
@@ -206,6 +214,46 @@ def stream_configs(source: Any) -> List[Mapping[str, Any]]:
 def streams_by_name(source: Any, names: List[str]) -> Optional[List[Any]]:
     """Build only the named static streams (None when a name is not one of them)."""
     return source._streams_by_name(list(names))
+
+
+def checkpoint_partitions(cursor: Any) -> None:
+    """A per-partition cursor whose router checkpoints (`resume`/`closed`/`started`, agile_checkpoints.py): give the
+    router the marker of the state the read was given and tell it when a partition closes, emit a state whenever the finished prefix moved (and at least when
+    30 s passed), and keep a lookback that spans the interrupted read this one continues."""
+    router = getattr(cursor, "_partition_router", None)
+    if not (callable(getattr(router, "resume", None)) and callable(getattr(router, "closed", None)) and hasattr(router, "started")):
+        return
+    timer = getattr(cursor, "_timer", None)
+    if not (hasattr(cursor, "_parent_state") and callable(getattr(cursor, "_throttle_state_message", None))
+            and callable(getattr(timer, "finish", None))):
+        raise CdkShapeError(f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): missing "
+                            "ConcurrentPerPartitionCursor._parent_state/_throttle_state_message/_timer.finish")
+    router.resume(cursor._parent_state)
+    last: Dict[str, Any] = {"at": 0.0, "state": None}
+
+    def throttle() -> Optional[float]:
+        now = time.time()
+        moved = cursor._parent_state != last["state"]
+        if not moved and now - last["at"] < 30.0:
+            return None
+        last["at"], last["state"] = now, copy.deepcopy(cursor._parent_state)
+        return now
+
+    finish = timer.finish
+
+    def lookback_seconds() -> int:
+        elapsed = finish()
+        return max(elapsed, int(time.time()) - router.started) if router.started else elapsed
+
+    close = cursor.close_partition
+
+    def close_partition(partition: Any) -> None:
+        close(partition)
+        router.closed()
+
+    cursor._throttle_state_message = throttle
+    timer.finish = lookback_seconds
+    cursor.close_partition = close_partition
 
 
 def cursor_state_problems(cursor: Any) -> List[str]:

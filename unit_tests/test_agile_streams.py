@@ -319,3 +319,29 @@ def test_epics_per_board_keyed_by_board_and_epic():
     records = records_of(output)
     assert sorted((r["boardId"], r["id"]) for r in records) == [(1, 5000), (1, 5001), (2, 5000)]
     assert_records_match_schema("epics", records, config)
+
+
+def test_sprint_issues_resume_after_the_last_sprint_done_in_order_and_keep_the_lookback_of_the_interrupted_read():
+    """A state with the resume marker (an interrupted read): sprints up to `after` are not asked again (HttpMocker
+    fails on any request not mocked), the whole read drops the marker, and the lookback kept for the next sync spans
+    from the interrupted read's start (`since`), not only this read's duration."""
+    config = base_config(lookback_window_minutes=5)
+    started = int(datetime.now(timezone.utc).timestamp()) - 3600
+    state = stream_state("sprint_issues", {"use_global_cursor": True, "state": {"updated": "2025-03-01T10:00:00.000000+0000"},
+                                           "lookback_window": 0, "parent_state": {"resume": {"after": 32, "since": started}}})
+    since = _ms("2025-03-01T09:55:00+00:00")
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum")])
+        http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(s, 1) for s in (35, 30, 33, 31, 32, 34)])))
+        _mock_fields(http)
+        for sprint_id in (33, 34, 35):
+            http.get(
+                HttpRequest(f"{AGILE}/sprint/{sprint_id}/issue", query_params={"maxResults": "50", "jql": f"updated >= {since}", "validateQuery": "true", "fields": SP_FIELDS}),
+                _json(_issue_page([_issue(500 + sprint_id, f"2025-03-0{sprint_id - 28}T10:00:00.000-0800")])),
+            )
+        output = read_stream("sprint_issues", config, sync_mode=SyncMode.incremental, state=state)
+    assert sorted(r["sprintId"] for r in records_of(output)) == [33, 34, 35]
+    final = output.state_messages[-1].state.stream.stream_state.__dict__
+    assert "resume" not in (final.get("parent_state") or {}), final
+    assert final["lookback_window"] >= 3600, final
+    assert datetime.strptime(final["state"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z") == datetime(2025, 3, 7, 18, 0, tzinfo=timezone.utc)

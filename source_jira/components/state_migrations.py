@@ -18,6 +18,8 @@ from typing import Any, List, Mapping, Optional
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.types import Config
 
+from source_jira.components.agile_checkpoints import RESUME_KEY
+
 OFFICIAL_KEYS = ("states", "parent_state")
 
 
@@ -62,7 +64,8 @@ class OfficialConnectorState(StateMigration):
         if not isinstance(stream_state, Mapping):
             return False
         if any(key in stream_state for key in OFFICIAL_KEYS):
-            return True
+            # this connector's own agile state: `parent_state` is only its resume marker (agile_checkpoints.py)
+            return "states" in stream_state or set(stream_state.get("parent_state") or {}) != {RESUME_KEY}
         # the official's global-cursor form without partitions, on a stream of ours that keeps a flat state
         return not self.global_cursor and isinstance(stream_state.get("state"), Mapping)
 
