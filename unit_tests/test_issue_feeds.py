@@ -252,3 +252,54 @@ def test_per_issue_children_records_keys_and_schema(stream, path, body, expected
     assert sorted(tuple(r[k] for k in pk) for r in records) == expected
     assert all(r["issueId"] == "1" for r in records)
     assert_records_match_schema(stream, records, config)
+
+
+def _users_search(http, users, status=200):
+    pages = [users, []] if status == 200 else [{"errorMessages": ["You do not have the permission to browse users."]}]
+    for start, page in zip((0, len(users)), pages):
+        http.get(HttpRequest(f"{API}/users/search", query_params={"startAt": str(start), "maxResults": "1000"}), _json(page, status))
+
+
+def test_watchers_of_a_large_read_come_from_one_search_per_user_and_an_unmatched_count_asks_the_issue():
+    """120 issues, 2 users: `watcher = "u1"` and `watcher = "u2"` (id-only) give each issue's watchers; issue 10119's
+    search page says 3 watchers where the per-user searches found 1 (a watcher the user listing does not show), so
+    that issue alone is asked: its own answer is the record set."""
+    config = base_config()
+    ids = [str(10000 + i) for i in range(120)]
+    issues = [(i, 1_700_000_000_000 + n * 1000, 3 if i == "10119" else (1 if n % 2 else 2), 0) for n, i in enumerate(ids)]
+    u1 = {"accountId": "u1", "displayName": "One", "active": True, "accountType": "atlassian", "locale": "en_US"}
+    u2 = {"accountId": "u2", "displayName": "Two", "active": True, "accountType": "atlassian"}
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
+        body = {"jql": ALL, "fields": PAGE_FIELDS, "maxResults": 100}
+        page = [{"id": i, "fields": {"updated": _ms_iso(t), "watches": {"watchCount": c}, "votes": {"votes": v}}} for i, t, c, v in issues]
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body)), _json({"issues": page[:100], "nextPageToken": "p2", "isLast": False}))
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body | {"nextPageToken": "p2"})), _json({"issues": page[100:], "isLast": True}))
+        _users_search(http, [u1, u2])
+        scope = 'updated >= "1970-01-01"'
+        http.post(_search(f'watcher = "u1" AND {scope}', ["id"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
+        http.post(_search(f'watcher = "u2" AND {scope}', ["id"], 5000), _json({"issues": [{"id": i} for i, _, c, _ in issues if c == 2], "isLast": True}))
+        http.get(HttpRequest(f"{API}/issue/10119/watchers"), _json({"watchCount": 3, "watchers": [{"accountId": a} for a in ("u1", "u3", "u4")]}))
+        output = _read(config, "issue_watchers")
+    records = records_of(output)
+    expected = {(i, "u1") for i in ids if i != "10119"} | {(i, "u2") for i, _, c, _ in issues if c == 2} | {("10119", a) for a in ("u1", "u3", "u4")}
+    assert sorted((r["issueId"], r["accountId"]) for r in records) == sorted(expected)
+    one = next(r for r in records if r["issueId"] == "10000" and r["accountId"] == "u1")
+    assert "locale" not in one and one["displayName"] == "One"  # the fields of a watcher entry, not the whole user
+    assert output.most_recent_state.stream_state.__dict__["issueUpdated"] == str(issues[-1][1])
+
+
+def test_when_the_users_cannot_be_listed_each_issue_is_asked():
+    """The per-user searches are a shortcut: a 403 on `users/search` (no *Browse users and groups*) leaves the
+    stream asking every issue with votes, as before, and it still succeeds."""
+    config = base_config()
+    ids = [str(10000 + i) for i in range(100)]
+    with HttpMocker() as http:
+        _per_issue_search(http, [(i, 1_700_000_000_000 + n, 0, n % 2) for n, i in enumerate(ids)])
+        _users_search(http, [], status=403)
+        for n, i in enumerate(ids):
+            if n % 2:
+                http.get(HttpRequest(f"{API}/issue/{i}/votes"), _json({"votes": 1, "voters": [{"accountId": "a1"}]}))
+        output = _read(config, "issue_votes")
+    assert sorted(r["issueId"] for r in records_of(output)) == sorted(i for n, i in enumerate(ids) if n % 2)
+    assert not output.errors

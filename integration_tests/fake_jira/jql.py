@@ -4,7 +4,7 @@ Grammar: ``or := and (OR and)*``, ``and := not (AND not)*``, ``not := NOT not | 
 ``clause := field op operand``; ``ORDER BY f [ASC|DESC], ...``. Fields: project, issuetype/type,
 id, key/issuekey/issue, status, statusCategory, updated/updatedDate, created/createdDate,
 resolved/resolutiondate, sprint, assignee, reporter, creator, labels, priority, resolution,
-parent, fixVersion, component, summary/text (``~``).
+parent, fixVersion, component, summary/text (``~``), watcher, voter.
 
 Date semantics follow Jira: strings are read in the user's zone, a bare integer is epoch ms,
 seconds are rejected, and comparisons happen at minute precision (both the issue's timestamp and
@@ -294,7 +294,7 @@ _FIELD_ALIASES = {
     "reporter": "reporter", "creator": "creator", "labels": "labels", "label": "labels",
     "priority": "priority", "resolution": "resolution", "parent": "parent",
     "fixversion": "fixversion", "component": "component", "summary": "summary", "text": "text",
-    "cf[10020]": "sprint", "rank": "rank",
+    "cf[10020]": "sprint", "rank": "rank", "watcher": "watcher", "voter": "voter",
 }
 _SORTABLE = {"updated", "created", "id", "key", "priority", "resolved", "rank", "project", "status", "issuetype"}
 
@@ -573,6 +573,9 @@ class Compiler:
         return self._multi_pred(c, lambda it: it.sprints, resolve)
 
     def _user(self, c: Clause, getter):
+        return self._set_pred(c, lambda it: (None if getter(it) < 0 else getter(it)), self._user_resolver(c))
+
+    def _user_resolver(self, c: Clause):
         site = self.site
 
         def resolve(v):
@@ -587,7 +590,15 @@ class Compiler:
             if u is None:
                 raise JqlError(f"The value '{v[0]}' does not exist for the field '{c.field}'.")
             return {u.idx}
-        return self._set_pred(c, lambda it: (None if getter(it) < 0 else getter(it)), resolve)
+        return resolve
+
+    def f_watcher(self, c):
+        """The issues a user watches (Jira's `watcher` field: =, !=, in, not in, is, is not)."""
+        return self._multi_pred(c, lambda it: it.watchers, self._user_resolver(c))
+
+    def f_voter(self, c):
+        """The issues a user voted for (Jira's `voter` field)."""
+        return self._multi_pred(c, lambda it: it.voters, self._user_resolver(c))
 
     def f_assignee(self, c):
         return self._user(c, lambda it: it.assignee)

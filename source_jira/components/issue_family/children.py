@@ -22,6 +22,8 @@ answer (`definitions.issue_family.per_issue_requester`), and a skipped answer ha
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -32,16 +34,23 @@ from urllib.parse import parse_qsl
 import dpath
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_jira.components.http import send_optional
+from source_jira.components.http import send_json, send_optional, token_pages
 from source_jira.components.issue_family.jql import jira_ms, window_jql
 from source_jira.components.issue_family.retriever import WindowedRetriever
 from source_jira.components.issue_family.windows import Window
 
+LOGGER = logging.getLogger("airbyte")
 PER_ISSUE_VIEWS = ("issue_watchers", "issue_votes", "issue_remote_links", "issue_properties", "issue_transitions")
 PAGE_FIELDS = ("updated", "watches", "votes")  # what the per-issue streams' search page asks of every issue
 ON_PAGE = MappingProxyType({"issue_transitions": "transitions"})  # streams whose records the page carries (this `expand`)
 COUNTS = MappingProxyType({"issue_watchers": ("watches", "watchCount"), "issue_votes": ("votes", "votes")})  # field, how many it says
 IN_FLIGHT = 16  # per-issue requests of one window queued at once (memory bound; the threads are the session's)
+# Cloud: a user's watched / voted issues are one id-only search (`watcher = "accountId"`, `voter = ...`, Atlassian's
+# JQL fields), so a read with many issues and few users asks per user instead of per issue (ByUser below).
+BY_USER = MappingProxyType({"issue_watchers": "watcher", "issue_votes": "voter"})
+USER_FIELDS = ("self", "accountId", "accountType", "emailAddress", "displayName", "active", "timeZone", "avatarUrls")
+USERS_PAGE = 1000  # asked of `users/search` (Jira may answer short pages: only an empty page ends the list)
+BY_USER_FROM = 100  # issues in the read from which the users are listed at all (a smaller read asks per issue)
 
 
 @dataclass
@@ -56,19 +65,28 @@ class IssueChildRetriever(WindowedRetriever):
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         window = Window.of(stream_slice)
         jql = window_jql(self.config, window.query_lower, window.query_upper, order=self.search.order)
-        queue: Deque[Tuple[Mapping[str, Any], Optional["Future[List[Mapping[str, Any]]]"]]] = deque()
-        for items in self._pages(jql):
+        queue: Deque[Tuple[Dict[str, Any], Optional["Future[List[Mapping[str, Any]]]"]]] = deque()
+        by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None
+        for number, items in enumerate(self._pages(jql)):
+            if number == 0 and self.name in BY_USER and not self.search.changelogs_in_pages:  # Cloud
+                by_user = self._by_user(window)
             for item in items:
-                queue.append((item, self._start(item)))
+                queue.append((item, self._start(item, by_user)))
                 while queue and (len(queue) > IN_FLIGHT or queue[0][1] is None or queue[0][1].done()):
                     yield from self._finish(*queue.popleft(), stream_slice)
         while queue:
             yield from self._finish(*queue.popleft(), stream_slice)
 
-    def _start(self, item: Mapping[str, Any]) -> Optional["Future[List[Mapping[str, Any]]]"]:
-        """The issue's request(s), started on the session's per-issue threads; None when the page told enough."""
+    def _start(self, item: Dict[str, Any], by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None
+               ) -> Optional["Future[List[Mapping[str, Any]]]"]:
+        """The issue's request(s), started on the session's per-issue threads; None when the page told enough: its
+        records are on the page, its count is 0, or the per-user searches found exactly as many users as it says (a
+        count the page did not give is no zero, and a count the searches do not match is asked of the issue)."""
         if self.name in ON_PAGE or (self.name in COUNTS and item.get("count") == 0):
-            return None  # (a count the page did not give is no zero: the issue is asked)
+            return None
+        if by_user is not None and item.get("count") is not None and len(by_user.get(item["issueId"], ())) == item["count"]:
+            item["records"] = by_user[item["issueId"]]
+            return None
         return self.session.per_issue(self._children, item["issueId"])
 
     def _finish(self, item: Mapping[str, Any], future: Optional["Future[List[Mapping[str, Any]]]"],
@@ -122,3 +140,66 @@ class IssueChildRetriever(WindowedRetriever):
             return entries
         details = (send_optional(requester, self.detail_path.format(issue_id=issue_id, **entry)) for entry in entries)
         return [detail for detail in details if isinstance(detail, Mapping)]
+
+    # --- Cloud: the watchers / voters of the read's issues, one search per user ------------------------------------
+    def _by_user(self, window: Window) -> Optional[Dict[str, List[Mapping[str, Any]]]]:
+        """`{issue id: [user]}` of the read's range (once per read, whichever window asks first), or None when asking
+        per user would not cost fewer requests than asking per issue."""
+        scope = window_jql(self.config, window.index_lower, window.index_upper, order="")
+        index = self.session.index(self.requester, self.config, window.index_lower, window.index_upper, self.with_times)
+        holder = self.session.chain(("by_user", self.name, scope), lambda: ByUser(BY_USER[self.name], scope, len(index.ids)))
+        return holder.load(self)
+
+
+class ByUser:
+    """One read's `{issue id: [user]}` for `watcher` or `voter`: every user of the site (`users/search`), then one
+    id-only search per user (`watcher = "accountId" AND <the read's range>`, 5,000 ids a page), the searches run on
+    the session's per-issue threads. Used only when the users are fewer than half the read's issues; an issue whose
+    count on its search page differs from what these searches found is asked on its own (IssueChildRetriever._start),
+    so a user the listing misses, or a change between the two, costs a request, never a record."""
+
+    def __init__(self, field: str, scope: str, issues: int) -> None:
+        self.field, self.scope, self.issues = field, scope, issues
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._found: Optional[Dict[str, List[Mapping[str, Any]]]] = None
+
+    def load(self, retriever: IssueChildRetriever) -> Optional[Dict[str, List[Mapping[str, Any]]]]:
+        with self._lock:
+            if not self._loaded:
+                try:
+                    self._found = self._read(retriever) if self.issues >= BY_USER_FROM else None
+                except Exception as error:  # a shortcut only: the issues are asked one by one instead
+                    LOGGER.warning(f"{retriever.name}: the per-user searches ({self.field} = user) failed ({error}); "
+                                   "each issue with a non-zero count is asked on its own instead.")
+                    self._found = None
+                self._loaded = True
+            return self._found
+
+    def _read(self, retriever: IssueChildRetriever) -> Optional[Dict[str, List[Mapping[str, Any]]]]:
+        requester = retriever.get_requester or retriever.requester
+        users: List[Mapping[str, Any]] = []
+        start = 0
+        while True:
+            page = send_json(requester, "users/search", params={"startAt": start, "maxResults": USERS_PAGE}, expect_list=True)
+            start += len(page)
+            users += [u for u in page if isinstance(u, Mapping) and u.get("accountId")]
+            if not page or len(users) * 2 >= self.issues:
+                break
+        if len(users) * 2 >= self.issues:
+            return None  # as many requests as asking per issue, or more
+        searches = [(user, retriever.session.per_issue(self._issues_of, retriever, user["accountId"])) for user in users]
+        found: Dict[str, List[Mapping[str, Any]]] = {}
+        for user, search in searches:
+            record = {k: user[k] for k in USER_FIELDS if k in user}
+            for issue_id in search.result():
+                found.setdefault(issue_id, []).append(record)
+        return found
+
+    def _issues_of(self, retriever: IssueChildRetriever, account_id: str) -> List[str]:
+        jql = f'{self.field} = "{account_id}" AND {self.scope}'
+        body = retriever.search.body(jql, ["id"], retriever.search.id_page)
+        where = f"POST {retriever.search.path} ({self.field} = one user)"
+        return [str(issue["id"]) for page in token_pages(retriever.requester, retriever.search.path, body, "issues", where)
+                for issue in page["issues"]]
+
