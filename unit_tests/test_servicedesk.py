@@ -101,3 +101,66 @@ def test_streams_asking_at_once_share_one_fetch():
         t.join(5)
     assert len(calls) == 1 and set(got.values()) == {"page"} and len(got) == len(shared.expanding)
     assert not shared._entries and shared._held == 0
+
+
+# --- which requests are read how (ServiceRequestRetriever._requests) ---------------------------------------------
+class StubRequester:
+    """Answers servicedeskapi GETs from a list of requests (50 a page, most recent first) and records each call."""
+
+    def __init__(self, keys):
+        self.keys = keys
+        self.calls = []
+
+    def send_request(self, path, request_params=None, **_):
+        import json
+
+        import requests as rq
+
+        params = dict(request_params or {})
+        self.calls.append(path)
+        response = rq.Response()
+        response.status_code = 200
+        if path == "request":
+            start = int(params.get("start", 0))
+            shown = self.keys[start:start + 50]
+            body = {"start": start, "size": len(shown), "limit": 50, "isLastPage": start + len(shown) >= len(self.keys),
+                    "values": [{"issueKey": k, "sla": {"isLastPage": True, "values": []}} for k in shown]}
+        elif path.startswith("request/") and path.count("/") == 1 and path[len("request/"):] in self.keys:
+            body = {"issueKey": path[len("request/"):], "sla": {"isLastPage": True, "values": []}}
+        else:
+            response.status_code = 404  # as the manifest's request requester skips it
+            body = {"errorMessages": ["not a request"]}
+        response._content = json.dumps(body).encode()
+        return response
+
+
+def _retriever(requester, name="request_slas"):
+    return servicedesk.ServiceRequestRetriever(config={}, parameters={"name": name}, requester=requester,
+                                               desk_requester=requester, request_requester=requester)
+
+
+def _wanted(keys):
+    return {k: (str(10000 + i), 1_700_000_000_000 + i) for i, k in enumerate(keys)}
+
+
+def test_a_first_sync_reads_the_whole_list_and_nothing_by_key():
+    keys = [f"OPS-{i}" for i in range(120)]
+    stub = StubRequester(keys)
+    got = [k for k, _ in _retriever(stub)._requests(SharedRequests(["request_slas"]), {"id": "1"}, _wanted(keys))]
+    assert sorted(got) == sorted(keys) and stub.calls == ["request"] * 3
+
+
+def test_an_incremental_sync_stops_the_list_early_and_reads_the_rest_by_key():
+    keys = [f"OPS-{i}" for i in range(500)]  # ten pages
+    stub = StubRequester(keys)
+    wanted = _wanted(["OPS-0", "OPS-7", "OPS-9999"])  # two near the top; one issue of the project that is no request
+    got = [k for k, _ in _retriever(stub)._requests(SharedRequests(["request_slas"]), {"id": "1"}, wanted)]
+    assert sorted(got) == ["OPS-0", "OPS-7"]
+    assert stub.calls == ["request", "request/OPS-9999"]  # not the nine other pages
+
+
+def test_approvals_are_read_per_request():
+    keys = ["OPS-1", "OPS-2"]
+    stub = StubRequester(keys)
+    got = list(_retriever(stub, "request_approvals")._requests(SharedRequests(["request_approvals"]), {"id": "1"}, _wanted(keys)))
+    assert got == [("OPS-1", None), ("OPS-2", None)] and stub.calls == []

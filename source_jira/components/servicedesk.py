@@ -11,9 +11,11 @@ epoch ms, the issue family's rules: `>=` lower bound floored to the minute, stat
    the changed issues and their `updated`.
 3. Per desk, on Cloud: `GET request?serviceDeskId=…&requestStatus=ALL_REQUESTS&expand=<what the selected streams
    need>`, 50 a page, most recent activity first, until every changed request of the desk was seen (a first sync
-   reads the whole list; an incremental one usually its first page). Requests the list did not show (Data Center
-   lists only the account's own requests; a request moved during the read) are read one by one:
-   `GET request/{key}?expand=…`. Approvals have no expand: `GET request/{key}/approval` per changed request.
+   reads the whole list; an incremental one usually its first page), and only while another page costs less than
+   reading the still-missing requests by key. Requests the list did not show (Data Center lists only the account's
+   own requests; a request moved during the read; an issue that is no request) are read one by one:
+   `GET request/{key}?expand=…` (404: skipped). Approvals have no expand: `GET request/{key}/approval` per changed
+   request.
 4. An embedded page that is not the last (`isLastPage: false`) is read in full from its own endpoint.
 
 The selected streams share steps 3's answers (`SharedRequests`): each list page and each `request/{key}` answer is
@@ -287,8 +289,11 @@ class ServiceRequestRetriever(Retriever):
             desk_id = str(desk.get("id"))
             params = {"serviceDeskId": desk_id, "requestStatus": "ALL_REQUESTS", "expand": expand}
             progress = PageProgress("GET request")
-            start = 0
-            while missing:
+            start, pages = 0, 0
+            # another page only while it costs less than reading the still-missing requests by key: an issue of the
+            # desk's project that is no request (or one the list does not show) never makes the whole list be read
+            while len(missing) > pages:
+                pages += 1
                 page = shared.get(("page", desk_id, expand, start), self.name,
                                   lambda at=start: send_optional(self.request_requester, "request", params={**params, "start": at, "limit": PAGE}),
                                   weight=PAGE)
