@@ -254,6 +254,10 @@ def test_per_issue_children_records_keys_and_schema(stream, path, body, expected
     assert_records_match_schema(stream, records, config)
 
 
+def _log_messages(output):
+    return [m.log.message for m in output.logs if m.log is not None]
+
+
 def _users_search(http, users, status=200):
     pages = [users, []] if status == 200 else [{"errorMessages": ["You do not have the permission to browse users."]}]
     for start, page in zip((0, len(users)), pages):
@@ -303,3 +307,28 @@ def test_when_the_users_cannot_be_listed_each_issue_is_asked():
         output = _read(config, "issue_votes")
     assert sorted(r["issueId"] for r in records_of(output)) == sorted(i for n, i in enumerate(ids) if n % 2)
     assert not output.errors
+    warned = [m for m in _log_messages(output) if "per-user searches" in m]
+    assert len(warned) == 1 and "asked on its own" in warned[0], warned
+
+
+def test_a_read_too_large_for_the_per_user_map_asks_per_issue(monkeypatch):
+    """Above BY_USER_UP_TO issues in the read the per-user map (held for the whole read) is not built: no user
+    listing, each issue with votes is asked."""
+    from source_jira.components.issue_family import children
+
+    monkeypatch.setattr(children, "BY_USER_UP_TO", 110)
+    config = base_config()
+    ids = [str(10000 + i) for i in range(120)]
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
+        body = {"jql": ALL, "fields": PAGE_FIELDS, "maxResults": 100}
+        page = [{"id": i, "fields": {"updated": _ms_iso(1_700_000_000_000 + n), "watches": {"watchCount": 1}, "votes": {"votes": n % 2}}}
+                for n, i in enumerate(ids)]
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body)), _json({"issues": page[:100], "nextPageToken": "p2", "isLast": False}))
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body | {"nextPageToken": "p2"})), _json({"issues": page[100:], "isLast": True}))
+        for n, i in enumerate(ids):
+            if n % 2:
+                http.get(HttpRequest(f"{API}/issue/{i}/votes"), _json({"votes": 1, "voters": [{"accountId": "a1"}]}))
+        output = _read(config, "issue_votes")
+    assert sorted(r["issueId"] for r in records_of(output)) == sorted(i for n, i in enumerate(ids) if n % 2)
+    assert not [m for m in _log_messages(output) if "per-user searches" in m]  # not tried at all (no listing failed)

@@ -51,6 +51,7 @@ BY_USER = MappingProxyType({"issue_watchers": "watcher", "issue_votes": "voter"}
 USER_FIELDS = ("self", "accountId", "accountType", "emailAddress", "displayName", "active", "timeZone", "avatarUrls")
 USERS_PAGE = 1000  # asked of `users/search` (Jira may answer short pages: only an empty page ends the list)
 BY_USER_FROM = 100  # issues in the read from which the users are listed at all (a smaller read asks per issue)
+BY_USER_UP_TO = 100_000  # issues in the read up to which the per-user map is held (memory: ~20 MB at most)
 
 
 @dataclass
@@ -154,7 +155,8 @@ class IssueChildRetriever(WindowedRetriever):
 class ByUser:
     """One read's `{issue id: [user]}` for `watcher` or `voter`: every user of the site (`users/search`), then one
     id-only search per user (`watcher = "accountId" AND <the read's range>`, 5,000 ids a page), the searches run on
-    the session's per-issue threads. Used only when the users are fewer than half the read's issues; an issue whose
+    the session's per-issue threads. Used only when the users are fewer than half the read's issues (and the read has
+    between BY_USER_FROM and BY_USER_UP_TO issues: the map is held for the whole read); an issue whose
     count on its search page differs from what these searches found is asked on its own (IssueChildRetriever._start),
     so a user the listing misses, or a change between the two, costs a request, never a record."""
 
@@ -168,7 +170,7 @@ class ByUser:
         with self._lock:
             if not self._loaded:
                 try:
-                    self._found = self._read(retriever) if self.issues >= BY_USER_FROM else None
+                    self._found = self._read(retriever) if BY_USER_FROM <= self.issues <= BY_USER_UP_TO else None
                 except Exception as error:  # a shortcut only: the issues are asked one by one instead
                     LOGGER.warning(f"{retriever.name}: the per-user searches ({self.field} = user) failed ({error}); "
                                    "each issue with a non-zero count is asked on its own instead.")
@@ -191,7 +193,7 @@ class ByUser:
         searches = [(user, retriever.session.per_issue(self._issues_of, retriever, user["accountId"])) for user in users]
         found: Dict[str, List[Mapping[str, Any]]] = {}
         for user, search in searches:
-            record = {k: user[k] for k in USER_FIELDS if k in user}
+            record = {k: user[k] for k in USER_FIELDS if k in user}  # one object per user, shared by its issues
             for issue_id in search.result():
                 found.setdefault(issue_id, []).append(record)
         return found
