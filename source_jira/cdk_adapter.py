@@ -39,6 +39,7 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import StateDelegatingStream as StateDelegatingStreamModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
+from source_jira import limiter as request_budget
 from source_jira.components.catalog import WarnedStreams
 from source_jira.transport import GuardedAdapter, Timeouts
 
@@ -111,10 +112,19 @@ class MigratesConfigInMemory:
 
 @dataclass
 class TransportSettings:
-    """Per source: whether the requesters being built serve `check` (short timeouts, one retry)."""
+    """Per source: whether the requesters being built serve `check` (short timeouts, one retry), and the read's
+    shared request budget (source_jira/limiter.py), made from the config on first use: one per source, so one per
+    read, shared by every requester and thread of it."""
 
     check: bool = False
     warned: Any = field(default_factory=WarnedStreams)  # streams skipped with a warning, shared by their handlers
+    limiter: Any = None
+    _limiter_made: bool = False
+
+    def limiter_for(self, config: Optional[Mapping[str, Any]]) -> Any:
+        if not self._limiter_made:
+            self.limiter, self._limiter_made = request_budget.from_config(config), True
+        return self.limiter
 
     @contextlib.contextmanager
     def checking(self) -> Iterator[None]:
@@ -134,7 +144,8 @@ def mount_transport(requester: Any, config: Mapping[str, Any], settings: Transpo
         raise CdkShapeError(f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): HttpRequester._http_client._session")
     if isinstance(session.get_adapter("https://"), GuardedAdapter):
         return
-    adapter = GuardedAdapter(Timeouts.from_config(config, check=settings.check), ca_pem=(config or {}).get("ca_certificate"))
+    adapter = GuardedAdapter(Timeouts.from_config(config, check=settings.check), ca_pem=(config or {}).get("ca_certificate"),
+                             limiter=settings.limiter_for(config))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     handler = getattr(requester, "error_handler", None)

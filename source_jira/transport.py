@@ -220,8 +220,9 @@ def _naming_request(chunks: Iterator[Any], request: Optional[requests.PreparedRe
 class GuardedAdapter(HTTPAdapter):
     """requests' adapter with the guards of this module."""
 
-    def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50, ca_pem: Optional[str] = None) -> None:
+    def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50, ca_pem: Optional[str] = None, limiter: Any = None) -> None:
         self.timeouts = timeouts
+        self.limiter = limiter  # the read's shared budget (limiter.AdaptiveLimiter), None: requests are not held
         self.ca_pem = ca_pem  # the config's `ca_certificate`: trusted on top of the usual authorities
         self._contexts: dict = {}
         super().__init__(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=stale_connection_retry())
@@ -254,6 +255,20 @@ class GuardedAdapter(HTTPAdapter):
             raise AddressRefused(guard_message(host, why), request=request)
         if timeout is None:
             timeout = (self.timeouts.connect, self.timeouts.read)
+        limiter = self.limiter
+        ticket = limiter.acquire() if limiter is not None else None  # a place in the read's shared budget
+        try:
+            response = self._send(request, host, stream, timeout, verify, cert, proxies)
+        except BaseException as exc:
+            if limiter is not None:
+                limiter.release(ticket, error=exc)
+            raise
+        if limiter is not None:  # given back once the body is read (a streamed body: once the headers are)
+            limiter.release(ticket, response.status_code, response.headers)
+        return response
+
+    def _send(self, request: requests.PreparedRequest, host: str, stream: bool, timeout: Any, verify: Any, cert: Any,
+              proxies: Any) -> requests.Response:
         started = time.monotonic()
         try:
             response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)

@@ -135,6 +135,13 @@ def test_retry_after_is_honoured_without_the_cdks_extra_second():
             assert max(seconds, CDK_EXTRA_SLEEP) <= slept <= max(seconds + 1.0, CDK_EXTRA_SLEEP + 0.3)
 
 
+def test_beta_retry_after_of_a_points_quota_is_honoured_the_longer_wait_wins():
+    backoff = _backoff()
+    assert 40 <= backoff.wanted_wait(_response(429, b"", {"Retry-After": "2", "Beta-Retry-After": "40"}), 1) <= 41.01
+    assert 7 <= backoff.wanted_wait(_response(429, b"", {"Beta-Retry-After": "7"}), 1) <= 8.01
+    assert 5 <= backoff.wanted_wait(_response(429, b"", {"Retry-After": "5", "Beta-Retry-After": "1"}), 1) <= 6.01
+
+
 def test_rate_limit_reset_header_is_used_when_retry_after_is_missing():
     from datetime import datetime, timedelta, timezone
 

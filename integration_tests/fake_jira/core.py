@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Any, Iterable
 
-from .server import FakeServer, Faults, make_tls, new_tempdir
+from .server import FakeServer, Faults, TokenBucket, make_tls, new_tempdir
 from .site import DEPENDS_ON_DELETED, DEPLOYMENTS, PROJECT_FILTERED, Site
 
 
@@ -71,6 +71,8 @@ class FakeJira:
         # serve the removed GET/POST /rest/api/3/search (startAt/total) instead of its 410 — benchmark only
         self.site.legacy_search = bool(legacy_search)
         self.faults = Faults()
+        self.rate_limit: TokenBucket | None = None  # set_rate_limit
+        self._arrivals: list[float] = []  # time.monotonic() of every API request received (request_times)
         self._counts: Counter = Counter()
         self._fault_counts: Counter = Counter()
         self._fault_by_endpoint: Counter = Counter()
@@ -211,6 +213,7 @@ class FakeJira:
     def _note_total(self) -> None:
         with self._count_lock:
             self._total += 1
+            self._arrivals.append(time.monotonic())
 
     def _note_request(self, key: str) -> None:
         with self._count_lock:
@@ -250,7 +253,7 @@ class FakeJira:
 
     def fault_counts(self, by_endpoint: bool = False) -> dict[str, int]:
         """Injected faults by kind (``429``, ``500``, ``502``, ``503``, ``504``, ``reset``,
-        ``truncated``, ``corrupt_json``), or by ``"kind METHOD /template"`` with by_endpoint."""
+        ``truncated``, ``corrupt_json``; ``rate_limited``: refused by ``set_rate_limit``'s bucket), or by ``"kind METHOD /template"`` with by_endpoint."""
         with self._count_lock:
             return dict(self._fault_by_endpoint if by_endpoint else self._fault_counts)
 
@@ -259,8 +262,24 @@ class FakeJira:
         with self._count_lock:
             return self._total
 
+    def request_times(self) -> list[float]:
+        """When each API request arrived (``time.monotonic()`` of this process, in arrival order; served, faulted
+        and rate-limited alike) since the last reset."""
+        with self._count_lock:
+            return list(self._arrivals)
+
+    def max_requests_in_window(self, seconds: float = 1.0) -> int:
+        """The most API requests that arrived within any ``seconds`` (a sliding window over ``request_times``)."""
+        times, best, lo = self.request_times(), 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= seconds:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
+
     def reset_counts(self) -> None:
         with self._count_lock:
+            self._arrivals.clear()
             self._counts.clear()
             self._fault_counts.clear()
             self._fault_by_endpoint.clear()
@@ -360,6 +379,15 @@ class FakeJira:
     def clear_faults(self) -> None:
         self.faults = Faults()
 
+    def set_rate_limit(self, rate: float = 20.0, burst: float = 10.0, per_endpoint: bool = False) -> None:
+        """Jira's burst limit as a token bucket (``server.TokenBucket``): ``rate`` requests a second, ``burst`` saved
+        up, for the whole site or (``per_endpoint``) each endpoint; a request beyond it is a 429 with Jira's
+        headers, counted as ``fault_counts()["rate_limited"]``."""
+        self.rate_limit = TokenBucket(rate, burst, per_endpoint)
+
+    def clear_rate_limit(self) -> None:
+        self.rate_limit = None
+
     # ------------------------------------------------------------------------------------------
     # mutations (delegated to the site; all thread-safe)
     # ------------------------------------------------------------------------------------------
@@ -414,6 +442,7 @@ class FakeJira:
         "update_issues", "create_issues", "add_comments", "add_worklogs", "delete_issues", "delete_worklogs",
         "set_index_lag", "hide_from_search", "reveal", "set_timezone", "set_now_offset",
         "set_forbidden", "clear_forbidden", "set_missing", "clear_missing", "set_faults", "clear_faults", "ground_truth",
+        "set_rate_limit", "clear_rate_limit", "max_requests_in_window",
         "ground_truth_pk", "request_counts", "reset_counts", "fault_counts", "total_requests", "peak_in_flight",
         "info", "config", "oauth_config", "streams", "stream_names", "now_ms", "internal_errors",
     }

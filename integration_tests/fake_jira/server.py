@@ -6,6 +6,7 @@ import base64
 import datetime as _dt
 import ipaddress
 import json
+import math
 import os
 import random
 import socket
@@ -149,6 +150,41 @@ class Faults:
                     status = (500, 502, 503, 504)[int(variant * 4) % 4]
                 return kind, status, variant
         return None, 0, 0.0
+
+
+class TokenBucket:
+    """Jira Cloud's burst rate limit as a token bucket: ``rate`` tokens a second, at most ``burst`` saved up; every
+    API request takes one, and one that finds none is refused with a 429 (``RateLimit-Reason: jira-burst-based``,
+    ``Retry-After`` in whole seconds as Jira sends it, ``X-RateLimit-Reset``). Answers carry ``X-RateLimit-Limit``
+    (the burst) and ``X-RateLimit-Remaining``, and ``X-RateLimit-NearLimit: true`` when less than 20 % of the
+    bucket remains (Atlassian's definition). One bucket for the site, or one per endpoint (method and template)
+    with ``per_endpoint`` (Jira's burst limits are per endpoint and method)."""
+
+    def __init__(self, rate: float, burst: float, per_endpoint: bool = False) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate, self.burst, self.per_endpoint = float(rate), float(burst), bool(per_endpoint)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, key: str) -> tuple[bool, int, float]:
+        """(allowed, tokens left, seconds until the next token)."""
+        k = key if self.per_endpoint else "*"
+        with self.lock:
+            now = time.monotonic()
+            tokens, last = self._buckets.get(k, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[k] = (tokens - 1.0, now)
+                return True, int(tokens - 1.0), 0.0
+            self._buckets[k] = (tokens, now)
+            return False, 0, (1.0 - tokens) / self.rate
+
+    def headers(self, remaining: int) -> dict:
+        h = {"X-RateLimit-Limit": str(int(self.burst)), "X-RateLimit-Remaining": str(remaining)}
+        if remaining < 0.2 * self.burst:
+            h["X-RateLimit-NearLimit"] = "true"
+        return h
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,6 +342,21 @@ class Handler(BaseHTTPRequestHandler):
             fake._note_in_flight(key, -1)
 
     def _serve(self, fake, method: str, path: str, url, raw: bytes, m, template: str | None, key: str) -> None:
+        bucket, limit_headers = fake.rate_limit, None
+        if bucket is not None:
+            allowed, remaining, wait = bucket.take(key)
+            if not allowed:
+                lat = fake.latency_ms + fake.faults.latency_ms
+                if lat:
+                    time.sleep(lat / 1000.0)
+                fake._note_fault("rate_limited", key)
+                ra = max(1, math.ceil(wait))
+                reset = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=ra)
+                return self._json(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, {
+                    "Retry-After": str(ra), "X-RateLimit-Limit": str(int(bucket.burst)), "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"), "X-RateLimit-NearLimit": "true",
+                    "RateLimit-Reason": "jira-burst-based"})
+            limit_headers = bucket.headers(remaining)
         kind, status, variant = fake.faults.decide(method, template, path)
         lat = fake.latency_ms + fake.faults.latency_ms
         if lat:
@@ -331,6 +382,8 @@ class Handler(BaseHTTPRequestHandler):
             msg = "Service Unavailable" if status == 503 else "Internal server error"
             return self._json(status, {"errorMessages": [msg], "errors": {}}, headers)
         status_code, body, headers = self._dispatch(fake, method, path, url.query, raw, m)
+        if limit_headers:
+            headers = {**limit_headers, **(headers or {})}
         data = body if isinstance(body, bytes) else dumps(body)
         if kind == "truncated":
             fake._note_fault(kind, key)
@@ -448,4 +501,4 @@ def new_tempdir() -> str:
     return tempfile.mkdtemp(prefix="fake-jira-")
 
 
-__all__ = ["FakeServer", "Faults", "make_tls", "encode_basic", "new_tempdir"]
+__all__ = ["FakeServer", "Faults", "TokenBucket", "make_tls", "encode_basic", "new_tempdir"]

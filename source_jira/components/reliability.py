@@ -330,8 +330,8 @@ def dns_failure(exc: BaseException) -> bool:
 
 @dataclass
 class JiraBackoff(BackoffStrategy):
-    """`Retry-After` seconds (else the time to `X-RateLimit-Reset`) when Jira says how long, plus a little jitter so
-    workers do not return together; otherwise `base_seconds * 2^(attempt-1)` capped at `max_seconds`, scaled by a
+    """`Retry-After` seconds (the longer of it and `Beta-Retry-After`, else the time to `X-RateLimit-Reset`) when Jira
+    says how long, plus a little jitter so workers do not return together; otherwise `base_seconds * 2^(attempt-1)` capped at `max_seconds`, scaled by a
     random factor in [0.5, 1.5). A header asking for more than `max_header_wait_seconds` fails the stream loudly."""
 
     config: Config
@@ -378,12 +378,17 @@ class JiraBackoff(BackoffStrategy):
 
     @staticmethod
     def header_wait(response: requests.Response) -> Optional[float]:
-        value = response.headers.get("Retry-After")
-        if value is not None:
-            try:
-                return max(0.0, float(value.strip()))
-            except ValueError:
-                pass
+        # Retry-After, or Beta-Retry-After (Jira's points-based quotas on OAuth traffic): the longer of the two
+        told = []
+        for name in ("Retry-After", "Beta-Retry-After"):
+            value = response.headers.get(name)
+            if value is not None:
+                try:
+                    told.append(max(0.0, float(value.strip())))
+                except ValueError:
+                    pass
+        if told:
+            return max(told)
         if response.status_code == 429 and response.headers.get("X-RateLimit-Reset"):
             reset = response.headers["X-RateLimit-Reset"].strip()
             try:

@@ -1,0 +1,268 @@
+"""One shared, adaptive budget for every request of a read (README, "Errors and retries").
+
+Every HTTP request of a read passes through `transport.GuardedAdapter.send`, which takes a place here before sending
+and gives it back once the answer is read (its status and headers with it). One `AdaptiveLimiter` is made per source
+(per read or check, held by `cdk_adapter.TransportSettings`), never per module: two reads in one process share nothing.
+
+It decides three things, for all threads at once (the CDK's workers, the issue family's prefetch and per-issue
+threads):
+
+* how many requests are in flight (`limit`): AIMD. It starts at `START` (never above the ceiling `num_workers`) and
+  grows by one for every `limit` answers that came back unpressured while the limit was in full use (requests were
+  waiting for a place: latency, not Jira, is what holds the read back); it is cut for everyone at once on pressure:
+  halved on a 429, times 3/4 on `X-RateLimit-NearLimit: true`, `X-RateLimit-Remaining` under a fifth of
+  `X-RateLimit-Limit`, a 503/504 or a timeout. Never below `FLOOR`.
+* how fast requests start (`pace`, requests per second): none until Jira first signals pressure. A 429 sets it to
+  4/5 of the rate Jira accepted over the last `RATE_WINDOW` seconds (when at least `PACE_EVIDENCE` answers show it) (never more than 4/5 of the pace that was
+  refused), a near-limit signal to 9/10 of it when there was no pace yet; then it grows by max(1, pace/10) requests
+  per second each second of unpressured answers (a scalable additive increase). `max_requests_per_second` (the
+  manifest's api_budget) stays a hard ceiling on top: this only ever slows down.
+* when the next request may start (`not_before`): a `Retry-After` (or, for points-based quotas on OAuth traffic,
+  `Beta-Retry-After`; the longer of the two) on a 429 or 503 pauses every new request until then, not only the
+  thread that was told. Without either, a 429's `X-RateLimit-Reset` is used.
+
+Signals are counted once per round: an answer to a request sent before the last cut says nothing new (the cut
+already happened), so a burst of 429s to requests sent together halves the limit once, not eight times.
+`RateLimit-Reason: jira-per-issue-on-write` concerns one issue, not the site: it pauses and cuts nothing.
+Retries stay with the CDK's error handler (reliability.JiraBackoff honours the same headers per request).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from datetime import datetime, timezone
+from typing import Any, Callable, Deque, Mapping, Optional
+
+LOGGER = logging.getLogger("airbyte")
+
+START = 8  # requests in flight at the start (the old fixed worker count), never above the ceiling
+FLOOR = 1
+CEILING_DEFAULT = 16  # `num_workers` unset
+CUT_LIMITED = 0.5  # a 429
+CUT_PRESSURE = 0.75  # near a limit, a 503/504, a timeout
+NEAR_FRACTION = 0.2  # Atlassian: X-RateLimit-NearLimit is true when less than 20% of a budget remains
+RATE_WINDOW = 2.0  # seconds of accepted answers the pace is measured on
+PACE_AFTER_LIMITED = 0.8
+PACE_AFTER_NEAR = 0.9
+PACE_MIN = 0.5  # requests per second
+PACE_EVIDENCE = 4  # accepted answers within RATE_WINDOW needed to measure a pace (fewer: no pace is set)
+PACE_GROWTH = 0.1  # per second, at least one request per second per second
+MAX_PAUSE = 300.0  # a longer wait is JiraBackoff's to refuse (it fails the stream loudly); the pause stops here
+PRESSURE_STATUSES = frozenset({503, 504})
+LOCAL_REASONS = ("jira-per-issue-on-write",)
+
+
+def _seconds(value: Optional[str]) -> Optional[float]:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        return None
+
+
+def _until(value: Optional[str], now_utc: datetime) -> Optional[float]:
+    """Seconds until an ISO date such as Jira's X-RateLimit-Reset (`2026-12-05T18:40Z`)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now_utc).total_seconds())
+
+
+def _int(value: Optional[str]) -> Optional[int]:
+    try:
+        return int(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def told_wait(status: int, headers: Mapping[str, str], now_utc: Optional[datetime] = None) -> Optional[float]:
+    """How long Jira asked every request to wait: the longer of `Retry-After` and `Beta-Retry-After` (429 and 503),
+    else, on a 429, the time to `X-RateLimit-Reset`; None when it did not say."""
+    if status not in (429, 503):
+        return None
+    told = [w for w in (_seconds(headers.get("Retry-After")), _seconds(headers.get("Beta-Retry-After"))) if w is not None]
+    if told:
+        return max(told)
+    if status == 429:
+        return _until(headers.get("X-RateLimit-Reset"), now_utc or datetime.now(timezone.utc))
+    return None
+
+
+def near_limit(headers: Mapping[str, str]) -> bool:
+    """Jira says a budget is nearly spent: `X-RateLimit-NearLimit: true` (or its `X-Beta-` form), or fewer than a
+    fifth of `X-RateLimit-Limit` remain."""
+    for name in ("X-RateLimit-NearLimit", "X-Beta-RateLimit-NearLimit"):
+        if str(headers.get(name, "")).strip().lower() == "true":
+            return True
+    limit, remaining = _int(headers.get("X-RateLimit-Limit")), _int(headers.get("X-RateLimit-Remaining"))
+    return limit is not None and remaining is not None and limit > 0 and remaining < NEAR_FRACTION * limit
+
+
+class AdaptiveLimiter:
+    """The shared budget of one read. `acquire()` blocks until a request may start and returns its ticket (the time
+    it started); `release(ticket, status, headers)` or `release(ticket, error=exc)` gives the place back with what
+    Jira said. `clock` and `wait` are injectable for deterministic tests."""
+
+    def __init__(self, ceiling: int = CEILING_DEFAULT, start: int = START, floor: int = FLOOR,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ceiling = max(1, int(ceiling))
+        self.floor = max(1, min(int(floor), self.ceiling))
+        self.limit = float(max(self.floor, min(int(start), self.ceiling)))
+        self.pace: Optional[float] = None
+        self.not_before = 0.0
+        self.in_flight = 0
+        self.cuts = 0  # multiplicative decreases so far
+        self.pauses = 0  # shared pauses so far
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._next_slot = 0.0
+        self._last_cut = -math.inf
+        self._accepted: Deque[float] = deque()  # completion times of accepted answers within RATE_WINDOW
+        self._first = None  # type: Optional[float]
+        self._pace_bound = False  # a request waited for its pace slot since the pace last grew
+
+    # ---------------------------------------------------------------------------------------------------------------
+    def delay(self, now: float) -> float:
+        """Seconds until a request may start (0: now), without taking a place; math.inf while the limit is full."""
+        if self.in_flight >= int(self.limit):
+            return math.inf
+        return max(0.0, self.not_before - now, (self._next_slot - now) if self.pace else 0.0)
+
+    def try_acquire(self, now: Optional[float] = None) -> Optional[float]:
+        """Take a place if a request may start now: its ticket, else None."""
+        with self._cond:
+            now = self._clock() if now is None else now
+            wait = self.delay(now)
+            if wait > 0:
+                self._note_wait(now, wait)
+                return None
+            return self._take(now)
+
+    def acquire(self) -> float:
+        with self._cond:
+            while True:
+                now = self._clock()
+                wait = self.delay(now)
+                if wait <= 0:
+                    return self._take(now)
+                self._note_wait(now, wait)
+                self._cond.wait(None if wait == math.inf else min(wait, 1.0))
+
+    def _note_wait(self, now: float, wait: float) -> None:
+        if self.pace and wait != math.inf and wait <= self._next_slot - now:
+            self._pace_bound = True  # held back by the pace, not by a pause or the limit
+
+    def _take(self, now: float) -> float:
+        self.in_flight += 1
+        if self._first is None:
+            self._first = now
+        if self.pace:
+            self._next_slot = max(now, self._next_slot) + 1.0 / self.pace
+        return now
+
+    # ---------------------------------------------------------------------------------------------------------------
+    def release(self, ticket: float, status: Optional[int] = None, headers: Optional[Mapping[str, str]] = None,
+                error: Optional[BaseException] = None, now: Optional[float] = None) -> None:
+        with self._cond:
+            now = self._clock() if now is None else now
+            full = self.in_flight >= int(self.limit)
+            self.in_flight = max(0, self.in_flight - 1)
+            try:
+                self._learn(ticket, now, full, status, headers or {}, error)
+            finally:
+                self._cond.notify_all()
+
+    def _learn(self, ticket: float, now: float, full: bool, status: Optional[int], headers: Mapping[str, str],
+               error: Optional[BaseException]) -> None:
+        fresh = ticket > self._last_cut  # sent after the last cut: its answer is news
+        reason = str(headers.get("RateLimit-Reason") or headers.get("X-Beta-RateLimit-Reason") or "").strip().lower()
+        if status is not None and reason.startswith(LOCAL_REASONS):
+            return  # one issue's write limit: nothing to change for the rest of the read
+        if status is not None and status not in (429,) and status not in PRESSURE_STATUSES:
+            self._accepted.append(now)
+        while self._accepted and self._accepted[0] < now - RATE_WINDOW:
+            self._accepted.popleft()
+        wait = told_wait(status, headers) if status is not None else None
+        if wait is not None and wait > 0:
+            until = now + min(wait, MAX_PAUSE)
+            if until > self.not_before:
+                self.not_before = until
+                self.pauses += 1
+        if status == 429:
+            if fresh:
+                self._cut(now, CUT_LIMITED, PACE_AFTER_LIMITED, limited=True)
+            return
+        pressure = (error is not None and _is_timeout(error)) or status in PRESSURE_STATUSES
+        if status is not None and near_limit(headers):
+            if fresh:
+                self._cut(now, CUT_PRESSURE, PACE_AFTER_NEAR, limited=False)
+            return
+        if pressure:
+            if fresh:
+                self._cut(now, CUT_PRESSURE, None, limited=False)
+            return
+        if error is not None or status is None or status >= 500:
+            return  # a failure that says nothing about load: neither up nor down
+        self._grow(full)
+
+    def _accepted_rate(self, now: float) -> float:
+        span = RATE_WINDOW if self._first is None else max(0.5, min(RATE_WINDOW, now - self._first))
+        return len(self._accepted) / span
+
+    def _cut(self, now: float, factor: float, pace_factor: Optional[float], limited: bool) -> None:
+        before = (self.limit, self.pace)
+        self.limit = max(float(self.floor), self.limit * factor)
+        if pace_factor is not None and len(self._accepted) < PACE_EVIDENCE:
+            if limited and self.pace is not None:  # too few answers to measure: cut the pace there is
+                self.pace = max(PACE_MIN, PACE_AFTER_LIMITED * self.pace)
+        elif pace_factor is not None:
+            measured = max(PACE_MIN, pace_factor * self._accepted_rate(now))
+            if limited:
+                self.pace = measured if self.pace is None else max(PACE_MIN, min(measured, PACE_AFTER_LIMITED * self.pace))
+            elif self.pace is None:
+                self.pace = measured
+        self._last_cut = now
+        self._pace_bound = False
+        self.cuts += 1
+        LOGGER.debug(f"Request budget: {'rate limited' if limited else 'pressure'}; in flight {before[0]:.1f} -> "
+                     f"{self.limit:.1f}, pace {_pace(before[1])} -> {_pace(self.pace)}")
+
+    def _grow(self, full: bool) -> None:
+        if full and self.limit < self.ceiling:
+            self.limit = min(float(self.ceiling), self.limit + 1.0 / self.limit)
+        if self.pace and self._pace_bound:  # only while the pace is what holds requests back
+            self.pace += max(1.0, PACE_GROWTH * self.pace) / self.pace
+            self._pace_bound = False
+
+
+def _pace(pace: Optional[float]) -> str:
+    return "none" if pace is None else f"{pace:.1f}/s"
+
+
+def _is_timeout(error: BaseException) -> bool:
+    import requests
+
+    return isinstance(error, (requests.exceptions.Timeout, TimeoutError))
+
+
+def from_config(config: Optional[Mapping[str, Any]]) -> Optional[AdaptiveLimiter]:
+    """The read's limiter, or None when `adaptive_concurrency` is false (then `num_workers` requests run at once,
+    each honouring Retry-After on its own, as before)."""
+    config = config or {}
+    if config.get("adaptive_concurrency") is False:
+        return None
+    try:
+        ceiling = int(config.get("num_workers") or CEILING_DEFAULT)
+    except (TypeError, ValueError):
+        ceiling = CEILING_DEFAULT
+    return AdaptiveLimiter(ceiling=max(1, min(32, ceiling)))
