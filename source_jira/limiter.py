@@ -19,7 +19,8 @@ threads):
   manifest's api_budget) stays a hard ceiling on top: this only ever slows down.
 * when the next request may start (`not_before`): a `Retry-After` (or, for points-based quotas on OAuth traffic,
   `Beta-Retry-After`; the longer of the two) on a 429 or 503 pauses every new request until then, not only the
-  thread that was told. Without either, a 429's `X-RateLimit-Reset` is used.
+  thread that was told. Without either, a 429's `X-RateLimit-Reset` is used. A wait over `MAX_PAUSE` (5 minutes) pauses
+  nobody: the stream told so fails loudly (reliability.JiraBackoff) instead of holding the others.
 
 Signals are counted once per round: an answer to a request sent before the last cut says nothing new (the cut
 already happened), so a burst of 429s to requests sent together halves the limit once, not eight times.
@@ -51,7 +52,7 @@ PACE_AFTER_NEAR = 0.9
 PACE_MIN = 0.5  # requests per second
 PACE_EVIDENCE = 4  # accepted answers within RATE_WINDOW needed to measure a pace (fewer: no pace is set)
 PACE_GROWTH = 0.1  # per second, at least one request per second per second
-MAX_PAUSE = 300.0  # a longer wait is JiraBackoff's to refuse (it fails the stream loudly); the pause stops here
+MAX_PAUSE = 300.0  # JiraBackoff's max_header_wait_seconds: a longer wait fails that stream loudly, nobody is paused
 PRESSURE_STATUSES = frozenset({503, 504})
 LOCAL_REASONS = ("jira-per-issue-on-write",)
 
@@ -193,8 +194,8 @@ class AdaptiveLimiter:
         while self._accepted and self._accepted[0] < now - RATE_WINDOW:
             self._accepted.popleft()
         wait = told_wait(status, headers) if status is not None else None
-        if wait is not None and wait > 0:
-            until = now + min(wait, MAX_PAUSE)
+        if wait is not None and 0 < wait <= MAX_PAUSE:  # longer: JiraBackoff fails that stream at once, loudly
+            until = now + wait
             if until > self.not_before:
                 self.not_before = until
                 self.pauses += 1

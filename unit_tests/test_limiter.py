@@ -168,6 +168,9 @@ def test_beta_retry_after_of_a_points_quota_pauses_everyone_for_the_longer_wait(
     lim2, clock2 = make()
     lim2.release(lim2.try_acquire(), 429, {"Beta-Retry-After": "7"})
     assert lim2.not_before == pytest.approx(clock2.now + 7)
+    lim3, clock3 = make()  # an hour: that stream fails loudly (JiraBackoff), the others are not held for it
+    lim3.release(lim3.try_acquire(), 429, {"Retry-After": "3600"})
+    assert lim3.not_before == 0 and lim3.limit == 4
 
 
 def test_x_ratelimit_reset_is_the_wait_when_a_429_says_no_retry_after():

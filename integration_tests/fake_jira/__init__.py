@@ -60,6 +60,13 @@ derived from the issues' current state (an issue update changes its request). ``
 without JSM (404); ``jsm_agent=False``: an account that is no agent (403 on queues/customers, its own requests only).
 See ``servicedesk.py``; ground truth: ``JSM_STREAM_PKS`` (in ``STREAM_PKS``/``STREAM_PKS_DC``).
 
+**Rate limits** — ``fake.set_rate_limit(rate=20, burst=10, per_endpoint=False)`` (control: ``POST
+/_fake/set_rate_limit``) puts Jira Cloud's burst limit in front of the API as a token bucket for the site (or each
+endpoint): answers carry ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` and ``X-RateLimit-NearLimit: true`` below 20 %
+left; a request beyond it is a 429 (``Retry-After`` in whole seconds, ``X-RateLimit-Reset``, ``RateLimit-Reason:
+jira-burst-based``), counted as ``fault_counts()["rate_limited"]``. ``request_times()`` / ``max_requests_in_window(s)``
+tell the arrival rate. Off by default (``clear_rate_limit``).
+
 Site: 7 projects (PLAT, MOB, OPS, SEC, MKT company-managed; WEB, DATA team-managed), 60 users (e-mail
 present / absent / null, app and customer accounts, inactive users), 10 groups, 8 boards (scrum,
 kanban, team-managed ``simple`` with and without sprints; a cross-project scrum board that shares
