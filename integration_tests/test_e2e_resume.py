@@ -194,3 +194,28 @@ def test_agile_resume_rereads_at_most_the_undone_part_plus_ten_percent(fresh_fak
     undone = total - len(done)
     print(f"agile killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} (undone {undone})")
     assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total)
+
+
+PER_ISSUE = ["issue_remote_links", "issue_watchers", "issue_transitions"]
+
+
+@pytest.mark.parametrize("fraction", [0.35, 0.8], ids=["killed-at-35%", "killed-at-80%"])
+def test_per_issue_resume_rereads_at_most_the_undone_part_plus_ten_percent(fresh_fake, fraction):
+    """The same bound for the per-issue streams: a window's per-issue requests are served oldest window first, so
+    windows close nearly in order and the state (the low-water mark of closed windows) follows the work."""
+    fake = fresh_fake(issues=5000, seed=13, latency_ms=10)
+    discovered = run_connector("discover", fake.config(), ca_path=fake.ca_path).catalog()
+    catalog = configured_catalog(discovered, PER_ISSUE)
+    pks = {s: fake.ground_truth_pk(s) for s in PER_ISSUE}
+    total = sum(len(fake.ground_truth(s)) for s in PER_ISSUE)
+    first = _read(fake, catalog, [], pks, kill_after_records=int(total * fraction))
+    assert first.killed, "the read ended before the kill point"
+    second = _read(fake, catalog, list(first.states.values()), pks)
+    assert second.returncode == 0 and not second.killed
+    for stream in PER_ISSUE:
+        union = {tuple(d.get(k) for k in pks[stream]): d for s, d in first.records + second.records if s == stream}
+        assert_ids_equal_ground_truth(stream, list(union.values()), fake)
+    done = {(s, tuple(d.get(k) for k in pks[s])) for s, d in first.records}
+    undone = total - len(done)
+    print(f"per-issue killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} (undone {undone})")
+    assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total)

@@ -72,14 +72,14 @@ class IssueChildRetriever(WindowedRetriever):
             if number == 0 and self.name in BY_USER and not self.search.changelogs_in_pages:  # Cloud
                 by_user = self._by_user(window)
             for item in items:
-                queue.append((item, self._start(item, by_user)))
+                queue.append((item, self._start(item, by_user, (window.start, window.first))))
                 while queue and (len(queue) > IN_FLIGHT or queue[0][1] is None or queue[0][1].done()):
                     yield from self._finish(*queue.popleft(), stream_slice)
         while queue:
             yield from self._finish(*queue.popleft(), stream_slice)
 
-    def _start(self, item: Dict[str, Any], by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None
-               ) -> Optional["Future[List[Mapping[str, Any]]]"]:
+    def _start(self, item: Dict[str, Any], by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None,
+               order: Tuple[int, ...] = (-1,)) -> Optional["Future[List[Mapping[str, Any]]]"]:
         """The issue's request(s), started on the session's per-issue threads; None when the page told enough: its
         records are on the page, its count is 0, or the per-user searches found exactly as many users as it says (a
         count the page did not give is no zero, and a count the searches do not match is asked of the issue)."""
@@ -88,7 +88,7 @@ class IssueChildRetriever(WindowedRetriever):
         if by_user is not None and item.get("count") is not None and len(by_user.get(item["issueId"], ())) == item["count"]:
             item["records"] = by_user[item["issueId"]]
             return None
-        return self.session.per_issue(self._children, item["issueId"])
+        return self.session.per_issue(self._children, item["issueId"], order=order)  # the oldest window first
 
     def _finish(self, item: Mapping[str, Any], future: Optional["Future[List[Mapping[str, Any]]]"],
                 stream_slice: StreamSlice) -> Iterator[Any]:

@@ -19,7 +19,7 @@ from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.jql import ALL_HISTORY_CLAUSE, base_clauses
 from source_jira.components.issue_family.records import as_declared
 from source_jira.components.issue_family.session import SessionHolder, SyncSession
-from source_jira.components.issue_family.windows import Window, WindowedCursor, cut_windows
+from source_jira.components.issue_family.windows import Window, WindowedCursor, cut_windows, gated_windows
 
 
 DATACENTER_WINDOW = 500  # issues per window of the Data Center search views (two pages of 250 with whole histories)
@@ -84,7 +84,8 @@ class WindowedRetriever(SessionBound, CursorOwnedRetriever):
         self._window_size = max(1, int(self.window_size or 500))
         if self.reads_search_pages and self.search.changelogs_in_pages:
             self._window_size = DATACENTER_WINDOW  # every view of the pages cuts the same windows, so they share them
-        self.windows = WindowedCursor(self.cursor, self.name, self._plan, children_floor=self._filters_children())
+        self.windows = WindowedCursor(self.cursor, self.name, self._plan, children_floor=self._filters_children(),
+                                      open_windows=gated_windows(self.config))
 
     def _filters_children(self) -> bool:
         return self.children_floor

@@ -12,7 +12,9 @@ error. The issue-family components are bound to the holder when the CDK builds t
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import queue
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -123,6 +125,52 @@ class OrderedSlots:
                 self._ready.notify_all()
 
 
+class OrderedExecutor:
+    """Threads that run the waiting task that comes first (`order`, then submission), not the oldest submitted: the
+    per-issue requests of the oldest window go first, so windows finish nearly in order and the state follows
+    (windows.py). Same `shutdown(wait, cancel_futures)` as a ThreadPoolExecutor."""
+
+    def __init__(self, threads: int, name: str) -> None:
+        self._tasks: "queue.PriorityQueue[Tuple[Any, int, Any]]" = queue.PriorityQueue()
+        self._count = itertools.count()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True) for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, order: Tuple[int, ...], function: Callable[..., Any], *args: Any) -> "Future[Any]":
+        future: "Future[Any]" = Future()
+        self._tasks.put((order, next(self._count), (future, function, args)))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _, _, task = self._tasks.get()
+            if task is None:
+                return
+            future, function, args = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function(*args))
+            except BaseException as error:  # handed to whoever waits on the future
+                future.set_exception(error)
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            while True:
+                try:
+                    _, _, task = self._tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if task is not None:
+                    task[0].cancel()
+        for _ in self._threads:
+            self._tasks.put(((float("inf"),), next(self._count), None))  # after every task still waiting
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+
 # fetch(previous token) -> (the page, its size in bytes, the next page's token or None)
 Fetch = Callable[[Optional[str]], Tuple[Any, int, Optional[str]]]
 # part(page, view) -> what `view` keeps of the page
@@ -145,7 +193,7 @@ class SyncSession:
         self._projects: Optional[Dict[str, Mapping[str, Any]]] = None
         self._fields_lock = threading.Lock()
         self._pool: Optional[ThreadPoolExecutor] = None
-        self._per_issue_pool: Optional[ThreadPoolExecutor] = None
+        self._per_issue_pool: Optional[OrderedExecutor] = None
         self._comment_loads: Dict[str, "Future[Any]"] = {}
         self._closed = False
 
@@ -160,16 +208,17 @@ class SyncSession:
                 self._pool = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="jira-prefetch")
             return self._pool.submit(function, *args)
 
-    def per_issue(self, function: Callable[..., Any], *args: Any) -> "Future[Any]":
+    def per_issue(self, function: Callable[..., Any], *args: Any, order: Tuple[int, ...] = (-1,)) -> "Future[Any]":
         """Run one issue's request(s) of a per-issue stream (children.py) on the session's per-issue threads: at most
-        PER_ISSUE_THREADS in flight for the whole read, whatever the number of streams and windows. Every request
+        PER_ISSUE_THREADS in flight for the whole read, whatever the number of streams and windows, the oldest window
+        first (`order`: the window's start and first position; the default goes before every window). Every request
         still goes through the stream's requester, so the connector's rate limit (`api_budget`) applies to them."""
         with self._lock:
             if self._closed:
                 raise AirbyteTracedException(message="The issue family's sync session is closed.", failure_type=FailureType.system_error)
             if self._per_issue_pool is None:
-                self._per_issue_pool = ThreadPoolExecutor(max_workers=PER_ISSUE_THREADS, thread_name_prefix="jira-per-issue")
-            return self._per_issue_pool.submit(function, *args)
+                self._per_issue_pool = OrderedExecutor(PER_ISSUE_THREADS, "jira-per-issue")
+            return self._per_issue_pool.submit(order, function, *args)
 
     def prefetch_comments(self, issue_id: str, load: Callable[[], Any]) -> None:
         """Start loading the rest of an incomplete issue's comments as soon as its search page is here. At most

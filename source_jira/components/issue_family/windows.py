@@ -10,6 +10,9 @@ newest issue `updated` actually handled, never "now" — needs visits that produ
 * Checkpoints follow the work: a window's partition closes when all its issues are handled, and the CDK's state is
   the low-water mark of the closed windows (the merged prefix, never past a window still running), so a kill loses at
   most the windows in flight.
+* A window still running holds back every state after it, and a kill re-reads it: so a stream has at most
+  `open_windows` (2), or a tenth of its windows if more, handed to the CDK and not closed yet; the next window is
+  handed out when one closes. The CDK's other workers meanwhile read the other streams' windows.
 * Streams whose records are filtered by their own time (comments, changelog entries, attachments:
   `children_floor=True`) filter them by the read's lower bound (`Window.sync_lower`). A read that stops half-way has
   moved the cursor past finished windows only, but the children of issues in unfinished windows can be older than
@@ -32,6 +35,8 @@ from source_jira.components.issue_family.jql import floor_minute, jira_ms
 
 START_KEY, END_KEY = "start_time", "end_time"  # the declarative cursor's slice boundary fields (epoch ms, `%ms`)
 WINDOW_KEY = "issue_family_window"
+OPEN_WINDOWS = 2  # windows of one stream handed to the CDK and not closed yet (more when a read has over 20)
+GATE_TIMEOUT = 120.0  # seconds without a window closing before the gate gives up for the rest of the read
 CHILDREN_SINCE_KEY = "children_since"  # in the state of an unfinished read of a `children_floor` stream (epoch ms)
 
 
@@ -95,6 +100,12 @@ def cut_windows(coarse: List[Tuple[int, int]], cuts_of: Callable[[int, Optional[
     return windows
 
 
+def gated_windows(config: Any) -> int:
+    """OPEN_WINDOWS, or 0 (no gate) with fewer than 3 workers: the CDK then generates and reads partitions on the
+    same thread, and a generator waiting for a window to close would wait for itself."""
+    return OPEN_WINDOWS if int((config or {}).get("num_workers", 8) or 8) >= 3 else 0
+
+
 def check_cursor_shape(cursor: Any, stream: str) -> None:
     problems = []
     if not isinstance(cursor, ConcurrentCursor):
@@ -112,7 +123,8 @@ def check_cursor_shape(cursor: Any, stream: str) -> None:
 class WindowedCursor:
     """The stream's ConcurrentCursor, slicing by `plan` (the retriever's windows) and fed issues handled."""
 
-    def __init__(self, cursor: Any, stream: str, plan: Callable[[List[Tuple[int, int]]], List[Window]], children_floor: bool) -> None:
+    def __init__(self, cursor: Any, stream: str, plan: Callable[[List[Tuple[int, int]]], List[Window]], children_floor: bool,
+                 open_windows: int = 0) -> None:
         check_cursor_shape(cursor, stream)
         self._cursor = cursor
         self._stream = stream
@@ -123,6 +135,9 @@ class WindowedCursor:
         self._close = cursor.close_partition
         self._lock = threading.Lock()
         self._open = 0  # windows of this read not closed yet
+        self._open_windows = open_windows  # 0: no gate (the CDK reads partitions on the generating thread)
+        self._handed = 0  # windows handed to the CDK and not closed yet
+        self._gate = threading.Condition(self._lock)
         self.children_floor = children_floor
         cursor.stream_slices = self._windows  # the partition generator asks the cursor for its slices
         cursor.observe = self._observe_record  # the CDK observes every record of a partition
@@ -144,14 +159,21 @@ class WindowedCursor:
             windows = [replace(window, sync_lower=floor) for window in windows]
             saved[CHILDREN_SINCE_KEY] = str(floor)  # every state of this read carries it until the last window closes
         with self._lock:
-            self._open = len(windows)
+            self._open, self._handed = len(windows), 0
+        room = max(self._open_windows, len(windows) // 10)
         for window in windows:
+            with self._gate:
+                if self._open_windows and not self._gate.wait_for(lambda: self._handed < room, timeout=GATE_TIMEOUT):
+                    self._open_windows = 0  # nothing closed for minutes: never hold the read up on this gate
+                self._handed += 1
             yield window.to_slice()
 
     def _closed(self, partition: Any) -> None:
         with self._lock:
             self._open -= 1
+            self._handed -= 1
             last = self._open == 0
+            self._gate.notify_all()
         if last and self.children_floor:
             cursor_saved_state(self._cursor).pop(CHILDREN_SINCE_KEY, None)  # the read is whole: the state it emits now
         self._close(partition)

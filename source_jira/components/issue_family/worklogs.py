@@ -28,7 +28,7 @@ from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.jql import base_clauses, ids_jql
 from source_jira.components.issue_family.records import as_declared
 from source_jira.components.issue_family.retriever import CursorOwnedRetriever, SessionBound
-from source_jira.components.issue_family.windows import START_KEY, Window, WindowedCursor, cut_windows
+from source_jira.components.issue_family.windows import START_KEY, Window, WindowedCursor, cut_windows, gated_windows
 from source_jira.components.pagination import PageProgress
 
 BATCH = 1000  # Jira's cap of ids per `worklog/list` call
@@ -49,7 +49,8 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
         self._allowed: Dict[str, bool] = {}  # issue id -> in scope (asked once per read, whichever window asks first)
         self._scope_lock = threading.Lock()
         self._listed: List[Tuple[int, int]] = []  # this read's feed: (updatedTime, worklogId), oldest first
-        self.windows = None if self.deleted else WindowedCursor(self.cursor, self.name, self._plan, children_floor=False)
+        self.windows = None if self.deleted else WindowedCursor(self.cursor, self.name, self._plan, children_floor=False,
+                                                                open_windows=gated_windows(self.config))
 
     def _plan(self, coarse: List[Tuple[int, int]]) -> List[Window]:
         """List the feed from the read's lower bound, then cut it into windows of one `worklog/list` call."""
