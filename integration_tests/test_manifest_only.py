@@ -41,7 +41,11 @@ READ_STREAMS = [
 # whose partition a worker reads first (FirstSeenRecordFilter), in either runtime.
 VARIES = {"sprints": {"boardId"}}
 BUILD_TIMEOUT = 60
-COMMAND_TIMEOUT = 150  # each spec/check/discover/read subprocess
+# Each spec/check/discover/read subprocess. The generic runner builds every requester's authenticators (the OAuth one
+# included) with dpath lookups over a config that carries the whole manifest (`__injected_declarative_manifest`), so
+# its start grows with the number of streams times the manifest's size: ~45 s for discover with the JSM streams on
+# two shared cores, and three of these commands run at once here.
+COMMAND_TIMEOUT = 300
 SHADOW = 'raise ImportError("the installed source_jira was imported: components.py must run only its embedded modules")\n'
 
 _THREAD = threading.local()  # `argv`: the command run_connector runs in this thread instead of source-jira
