@@ -8,15 +8,17 @@ It decides three things, for all threads at once (the CDK's workers, the issue f
 threads):
 
 * how many requests are in flight (`limit`): AIMD. It starts at `START` (never above the ceiling `num_workers`) and
-  grows by one for every `limit` answers that came back unpressured while the limit was in full use (requests were
-  waiting for a place: latency, not Jira, is what holds the read back); it is cut for everyone at once on pressure:
-  halved on a 429, times 3/4 on `X-RateLimit-NearLimit: true`, `X-RateLimit-Remaining` under a fifth of
-  `X-RateLimit-Limit`, a 503/504 or a timeout. Never below `FLOOR`.
-* how fast requests start (`pace`, requests per second): none until Jira first signals pressure. A 429 sets it to
-  4/5 of the rate Jira accepted over the last `RATE_WINDOW` seconds (when at least `PACE_EVIDENCE` answers show it) (never more than 4/5 of the pace that was
-  refused), a near-limit signal to 9/10 of it when there was no pace yet; then it grows by max(1, pace/10) requests
-  per second each second of unpressured answers (a scalable additive increase). `max_requests_per_second` (the
-  manifest's api_budget) stays a hard ceiling on top: this only ever slows down.
+  grows by one for every `limit` answers that came back without a refusal while the limit was in full use (requests
+  were waiting for a place: latency, not Jira, is what holds the read back); it is cut for everyone at once: halved
+  by the first 429, times 3/4 by the first near-limit warning (`X-RateLimit-NearLimit: true`, or
+  `X-RateLimit-Remaining` under a fifth of `X-RateLimit-Limit`) and by any 503/504 or timeout. Never below `FLOOR`.
+* how fast requests start (`pace`, requests per second): none until Jira first signals pressure. The first 429 sets
+  it to 4/5 of the rate Jira accepted over the last `RATE_WINDOW` seconds, the first near-limit warning to 9/10 of
+  it (when at least `PACE_EVIDENCE` answers show that rate). From then on the pace is what answers rate signals: a
+  429 cuts it (to 4/5 of the accepted rate, at most 4/5 of itself) and leaves the in-flight limit alone (it only
+  has to cover latency now), a near-limit warning holds it, and it grows by `PACE_STEP` request/s per second while
+  it is what holds requests back and Jira says nothing. `max_requests_per_second` (the manifest's api_budget) stays
+  a hard ceiling on top: this only ever slows down.
 * when the next request may start (`not_before`): a `Retry-After` (or, for points-based quotas on OAuth traffic,
   `Beta-Retry-After`; the longer of the two) on a 429 or 503 pauses every new request until then, not only the
   thread that was told. Without either, a 429's `X-RateLimit-Reset` is used. A wait over `MAX_PAUSE` (5 minutes) pauses
@@ -51,7 +53,7 @@ PACE_AFTER_LIMITED = 0.8
 PACE_AFTER_NEAR = 0.9
 PACE_MIN = 0.5  # requests per second
 PACE_EVIDENCE = 4  # accepted answers within RATE_WINDOW needed to measure a pace (fewer: no pace is set)
-PACE_GROWTH = 0.1  # per second, at least one request per second per second
+PACE_STEP = 1.0  # requests/s added per second while the pace is what holds requests back
 MAX_PAUSE = 300.0  # JiraBackoff's max_header_wait_seconds: a longer wait fails that stream loudly, nobody is paused
 PRESSURE_STATUSES = frozenset({503, 504})
 LOCAL_REASONS = ("jira-per-issue-on-write",)
@@ -201,48 +203,59 @@ class AdaptiveLimiter:
                 self.pauses += 1
         if status == 429:
             if fresh:
-                self._cut(now, CUT_LIMITED, PACE_AFTER_LIMITED, limited=True)
+                self._limited(now)
             return
-        pressure = (error is not None and _is_timeout(error)) or status in PRESSURE_STATUSES
-        if status is not None and near_limit(headers):
-            if fresh:
-                self._cut(now, CUT_PRESSURE, PACE_AFTER_NEAR, limited=False)
-            return
-        if pressure:
-            if fresh:
-                self._cut(now, CUT_PRESSURE, None, limited=False)
+        if (error is not None and _is_timeout(error)) or status in PRESSURE_STATUSES:
+            if fresh:  # the server is struggling: fewer at once (a pace, if any, stays)
+                self._cut(now, CUT_PRESSURE, "pressure")
             return
         if error is not None or status is None or status >= 500:
             return  # a failure that says nothing about load: neither up nor down
-        self._grow(full)
+        if near_limit(headers):
+            if self.pace is None:
+                if fresh:  # the first warning: fewer at once, and hold about the rate Jira takes now
+                    self.pace = self._measured(now, PACE_AFTER_NEAR)
+                    self._cut(now, CUT_PRESSURE, "near a limit")
+                return
+            if fresh:  # with a pace: it holds (no growth); the in-flight limit still covers latency
+                self._grow(full, pace=False)
+            return
+        if fresh:  # answers to requests sent before the last cut grow nothing
+            self._grow(full, pace=True)
 
-    def _accepted_rate(self, now: float) -> float:
+    def _measured(self, now: float, factor: float) -> Optional[float]:
+        """`factor` times the rate Jira accepted over the last RATE_WINDOW seconds; None on too few answers."""
+        if len(self._accepted) < PACE_EVIDENCE:
+            return None
         span = RATE_WINDOW if self._first is None else max(0.5, min(RATE_WINDOW, now - self._first))
-        return len(self._accepted) / span
+        return max(PACE_MIN, factor * len(self._accepted) / span)
 
-    def _cut(self, now: float, factor: float, pace_factor: Optional[float], limited: bool) -> None:
-        before = (self.limit, self.pace)
+    def _limited(self, now: float) -> None:
+        """A 429. Without a pace: halve the in-flight limit and set a pace from the accepted rate. With one: the pace
+        is what is wrong, cut it (to 4/5 of the accepted rate, at most 4/5 of itself); the in-flight limit only
+        covers latency then and stays."""
+        measured = self._measured(now, PACE_AFTER_LIMITED)
+        if self.pace is None:
+            self.pace = measured
+            self._cut(now, CUT_LIMITED, "rate limited")
+        else:
+            cap = PACE_AFTER_LIMITED * self.pace
+            self.pace = max(PACE_MIN, min(measured, cap) if measured is not None else cap)
+            self._cut(now, 1.0, "rate limited")
+
+    def _cut(self, now: float, factor: float, why: str) -> None:
+        before = self.limit
         self.limit = max(float(self.floor), self.limit * factor)
-        if pace_factor is not None and len(self._accepted) < PACE_EVIDENCE:
-            if limited and self.pace is not None:  # too few answers to measure: cut the pace there is
-                self.pace = max(PACE_MIN, PACE_AFTER_LIMITED * self.pace)
-        elif pace_factor is not None:
-            measured = max(PACE_MIN, pace_factor * self._accepted_rate(now))
-            if limited:
-                self.pace = measured if self.pace is None else max(PACE_MIN, min(measured, PACE_AFTER_LIMITED * self.pace))
-            elif self.pace is None:
-                self.pace = measured
         self._last_cut = now
         self._pace_bound = False
         self.cuts += 1
-        LOGGER.debug(f"Request budget: {'rate limited' if limited else 'pressure'}; in flight {before[0]:.1f} -> "
-                     f"{self.limit:.1f}, pace {_pace(before[1])} -> {_pace(self.pace)}")
+        LOGGER.debug(f"Request budget ({why}): in flight {before:.1f} -> {self.limit:.1f}, pace {_pace(self.pace)}")
 
-    def _grow(self, full: bool) -> None:
+    def _grow(self, full: bool, pace: bool) -> None:
         if full and self.limit < self.ceiling:
             self.limit = min(float(self.ceiling), self.limit + 1.0 / self.limit)
-        if self.pace and self._pace_bound:  # only while the pace is what holds requests back
-            self.pace += max(1.0, PACE_GROWTH * self.pace) / self.pace
+        if pace and self.pace and self._pace_bound:  # only while the pace is what holds requests back
+            self.pace += PACE_STEP / self.pace  # about PACE_STEP requests/s more per second
             self._pace_bound = False
 
 

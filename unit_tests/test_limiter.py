@@ -131,11 +131,30 @@ def test_the_pace_grows_while_it_is_what_holds_requests_back_and_is_cut_again_on
     for _ in range(int(pace) * 3):  # three seconds of requests, each but the first waiting for its slot
         lim.release(paced_request(), 200, {})
     assert pace + 2 < lim.pace < pace + 3.5, (pace, lim.pace)  # about one request/s more per second
+    assert lim.limit == 4  # the first 429 halved it; now the pace answers for the rate
     grown = lim.pace
     ticket = paced_request()
     clock.now += 0.01
     lim.release(ticket, 429, {})
     assert lim.pace <= 0.8 * grown + 1e-9
+    assert lim.limit == 4 and lim.cuts == 2  # a 429 with a pace cuts the pace, not the in-flight limit
+
+
+def test_with_a_pace_near_limit_warnings_hold_it_and_leave_the_in_flight_limit_to_cover_latency():
+    lim, clock = make()
+    for _ in range(20):
+        ticket = lim.try_acquire()
+        clock.now += 0.1
+        lim.release(ticket, 200, {})
+    lim.release(lim.try_acquire(), 429, {})
+    pace, cuts = lim.pace, lim.cuts
+    for _ in range(50):
+        ticket = lim.try_acquire()
+        if ticket is None:
+            clock.now += lim.delay(clock.now)
+            ticket = lim.try_acquire()
+        lim.release(ticket, 200, {"X-RateLimit-NearLimit": "true"})
+    assert lim.pace == pace and lim.cuts == cuts and lim.limit == 4
 
 
 def test_near_limit_and_a_low_remaining_cut_by_a_quarter_and_stop_the_growth():
