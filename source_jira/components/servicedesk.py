@@ -25,6 +25,7 @@ fetched once, with every expand the selected streams need, and handed to each of
 from __future__ import annotations
 
 import threading
+from types import MappingProxyType
 from dataclasses import InitVar, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
@@ -42,14 +43,14 @@ PAGE = 50  # servicedeskapi's documented safe `limit`
 START_KEY, END_KEY = "start_time", "end_time"  # the declarative cursor's slice bounds (epoch ms, `%ms`)
 
 # stream -> (expand on the request, key of the embedded page, the request's own endpoint for that list)
-VIEWS: Mapping[str, Tuple[str, Optional[str], Optional[str]]] = {
+VIEWS: Mapping[str, Tuple[str, Optional[str], Optional[str]]] = MappingProxyType({
     "requests": ("requestType,serviceDesk", None, None),
     "request_slas": ("sla", "sla", "sla"),
     "request_comments": ("comment", "comments", "comment"),
     "request_participants": ("participant", "participants", "participant"),
     "request_status_history": ("status", "status", "status"),
     "request_approvals": ("", None, "approval"),  # no expand: one call per request
-}
+})
 EMBEDDED_KEYS = ("sla", "comments", "participants", "status", "attachments", "actions")
 HELD_MAX = 2_000  # requests held for the other streams at once (memory bound); past it a stream fetches its own
 SHARED_ATTRIBUTE = "servicedesk_requests"  # where the read's SharedRequests hangs on the issue-family session
