@@ -200,8 +200,9 @@ def test_site_without_jsm_skips_the_streams_with_one_warning(fresh_fake, deploym
         assert sum(f"'{s}'" in w for w in warns) <= 1, (s, warns)
 
 
-def test_account_that_is_not_an_agent(fresh_fake):
-    fake = fresh_fake(jsm_agent=False)
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_account_that_is_not_an_agent(fresh_fake, deployment):
+    fake = fresh_fake(deployment=deployment, jsm_agent=False)
     _, catalog = _catalog(fake, JSM)
     result = _read(fake, catalog)
     warns = [w for w in result.logs("WARN") if "Skipping stream" in w]
