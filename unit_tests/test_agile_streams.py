@@ -108,6 +108,38 @@ def test_boards_follow_pages_carry_their_project_and_respect_projects():
     assert_records_match_schema("boards", records, config)
 
 
+def test_a_page_whose_records_are_all_filtered_out_is_not_the_last_page():
+    """Pages are counted by what Jira sent, not by what the record filter kept: a first page of boards that are all
+    outside `projects` must not end the list (it did: `last_page_size` counts the records left after the filter)."""
+    config = base_config(projects=["PROJ"])
+    with HttpMocker() as http:
+        http.get(
+            HttpRequest(f"{AGILE}/board", query_params={"maxResults": "50"}),
+            _json({"startAt": 0, "maxResults": 2, "total": 3, "isLast": False, "values": [_board(1, "scrum", "OPS", 10001), _board(2, "kanban", "OPS", 10001)]}),
+        )
+        http.get(
+            HttpRequest(f"{AGILE}/board", query_params={"maxResults": "50", "startAt": "2"}),
+            _json({"startAt": 2, "maxResults": 2, "total": 3, "isLast": True, "values": [_board(3, "scrum")]}),
+        )
+        output = read_stream("boards", config)
+    assert [r["id"] for r in records_of(output)] == [3]
+
+
+def test_sprints_of_a_board_whose_first_page_was_all_emitted_from_another_board_are_still_read():
+    """The cross-project board: its first page lists only sprints another board already emitted, its second page a
+    sprint only it lists. One worker, so board 1 is read first (the order that lost sprint 12)."""
+    config = base_config(num_workers=1)
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum"), _board(2, "scrum")])
+        http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1), _sprint(11, 1)])))
+        http.get(HttpRequest(f"{AGILE}/board/2/sprint", query_params={"maxResults": "50"}),
+                 _json({"startAt": 0, "maxResults": 2, "total": 3, "isLast": False, "values": [_sprint(10, 1), _sprint(11, 1)]}))
+        http.get(HttpRequest(f"{AGILE}/board/2/sprint", query_params={"maxResults": "50", "startAt": "2"}),
+                 _json({"startAt": 2, "maxResults": 2, "total": 3, "isLast": True, "values": [_sprint(12, 2)]}))
+        output = read_stream("sprints", config)
+    assert sorted(r["id"] for r in records_of(output)) == [10, 11, 12]
+
+
 def test_boards_without_projects_config_include_boards_without_a_project_location():
     config = base_config()
     with HttpMocker() as http:
