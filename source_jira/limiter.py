@@ -117,8 +117,15 @@ class AdaptiveLimiter:
     Jira said. `clock` and `wait` are injectable for deterministic tests."""
 
     def __init__(self, ceiling: int = CEILING_DEFAULT, start: int = START, floor: int = FLOOR,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_rate: Optional[float] = None) -> None:
         self.ceiling = max(1, int(ceiling))
+        # `max_requests_per_second`, kept here too, where requests really leave: the CDK's api_budget counts a
+        # request before this budget may hold it, so requests held here could otherwise leave in a bunch past it.
+        # The same windows as the manifest's: ceil(r) in any second, max(floor(60 r), ceil(r) + 1) in any minute.
+        self._windows = [] if not max_rate else [
+            (max(1, math.ceil(max_rate)), 1.0),
+            (max(math.floor(max_rate * 60), max(1, math.ceil(max_rate)) + 1), 60.0)]
+        self._sent: Deque[float] = deque()  # send times within the longest window (only with max_rate)
         self.floor = max(1, min(int(floor), self.ceiling))
         self.limit = float(max(self.floor, min(int(start), self.ceiling)))
         self.pace: Optional[float] = None
@@ -139,7 +146,17 @@ class AdaptiveLimiter:
         """Seconds until a request may start (0: now), without taking a place; math.inf while the limit is full."""
         if self.in_flight >= int(self.limit):
             return math.inf
-        return max(0.0, self.not_before - now, (self._next_slot - now) if self.pace else 0.0)
+        return max(0.0, self.not_before - now, (self._next_slot - now) if self.pace else 0.0, self._window_wait(now))
+
+    def _window_wait(self, now: float) -> float:
+        wait = 0.0
+        for count, seconds in self._windows:
+            while self._sent and self._sent[0] <= now - self._windows[-1][1]:
+                self._sent.popleft()
+            inside = [t for t in self._sent if t > now - seconds] if seconds < self._windows[-1][1] else list(self._sent)
+            if len(inside) >= count:
+                wait = max(wait, inside[len(inside) - count] + seconds - now)
+        return wait
 
     def try_acquire(self, now: Optional[float] = None) -> Optional[float]:
         """Take a place if a request may start now: its ticket, else None."""
@@ -171,6 +188,8 @@ class AdaptiveLimiter:
             self._first = now
         if self.pace:
             self._next_slot = max(now, self._next_slot) + 1.0 / self.pace
+        if self._windows:
+            self._sent.append(now)
         return now
 
     # ---------------------------------------------------------------------------------------------------------------
@@ -279,4 +298,8 @@ def from_config(config: Optional[Mapping[str, Any]]) -> Optional[AdaptiveLimiter
         ceiling = int(config.get("num_workers") or CEILING_DEFAULT)
     except (TypeError, ValueError):
         ceiling = CEILING_DEFAULT
-    return AdaptiveLimiter(ceiling=max(1, min(32, ceiling)))
+    try:
+        max_rate = float(config.get("max_requests_per_second") or 0) or None
+    except (TypeError, ValueError):
+        max_rate = None
+    return AdaptiveLimiter(ceiling=max(1, min(32, ceiling)), max_rate=max_rate)

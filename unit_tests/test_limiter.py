@@ -275,3 +275,23 @@ def test_the_transport_gives_the_place_back_with_the_answer_or_the_error(monkeyp
     with pytest.raises(requests.exceptions.ReadTimeout):
         session.get("https://jira.example.com/rest/api/3/fail")
     assert seen == [1, 1] and lim.in_flight == 0
+
+
+def test_max_requests_per_second_is_kept_where_requests_leave():
+    """The CDK's api_budget counts a request before this budget may hold it: the ceiling is kept here too, at the
+    moment requests really go, so requests held for a pause cannot leave in a bunch past it."""
+    clock = Clock()
+    lim = AdaptiveLimiter(ceiling=16, clock=clock, max_rate=2.5)
+    sent = []
+    for _ in range(40):
+        ticket = lim.try_acquire()
+        if ticket is None:
+            clock.now += lim.delay(clock.now)
+            ticket = lim.try_acquire()
+        sent.append(ticket)
+        lim.release(ticket, 200, {})
+    for i, t in enumerate(sent):  # at most ceil(2.5) = 3 in any second
+        assert sum(1 for u in sent[i:] if u < t + 1.0) <= 3
+    assert sum(1 for u in sent if u < sent[0] + 60) <= 150  # and 60 × 2.5 in any minute
+    assert budget.from_config({"max_requests_per_second": 4})._windows == [(4, 1.0), (240, 60.0)]
+    assert budget.from_config({})._windows == []
