@@ -114,7 +114,7 @@ def near_limit(headers: Mapping[str, str]) -> bool:
 class AdaptiveLimiter:
     """The shared budget of one read. `acquire()` blocks until a request may start and returns its ticket (the time
     it started); `release(ticket, status, headers)` or `release(ticket, error=exc)` gives the place back with what
-    Jira said. `clock` and `wait` are injectable for deterministic tests."""
+    Jira said. `clock` is injectable for deterministic tests; `max_rate` is `max_requests_per_second`."""
 
     def __init__(self, ceiling: int = CEILING_DEFAULT, start: int = START, floor: int = FLOOR,
                  clock: Callable[[], float] = time.monotonic, max_rate: Optional[float] = None) -> None:
