@@ -64,3 +64,29 @@ def test_streams_naming_a_permission_are_skipped_on_403(resolved):
         if handler.get("class_name") != "source_jira.components.catalog.SkipForbiddenStream":
             missing.append(name)
     assert not missing, f"streams with $parameters.permission but without error_handler_optional: {missing}"
+
+
+def _walk(node, found):
+    if isinstance(node, dict):
+        retriever = node.get("retriever")
+        if isinstance(retriever, dict):
+            inner = ((retriever.get("paginator") or {}).get("pagination_strategy") or {}).get("inner") or {}
+            if "isLast" in str(inner.get("stop_condition", "")) and "startAt" in str(inner.get("stop_condition", "")):
+                found.append((node.get("name"), ((retriever.get("record_selector") or {}).get("extractor") or {}).get("field_path")))
+        for value in node.values():
+            _walk(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value, found)
+
+
+def test_offset_pages_count_the_list_jira_sent(resolved):
+    """The startAt paginator counts a page by the list Jira sent (a record filter may keep none of it); it knows the
+    lists `values`, `issues`, `dashboards` and `schemes`. A stream on it whose records sit elsewhere would end after
+    its first page."""
+    found = []
+    _walk(resolved, found)
+    stop = resolved["definitions"]["startat_paginator"]["pagination_strategy"]["inner"]["stop_condition"]
+    assert found
+    for name, field_path in found:
+        assert field_path and len(field_path) == 1 and f"'{field_path[0]}'" in stop, (name, field_path)
