@@ -129,6 +129,31 @@ def test_sigkill_and_resume_loses_nothing_and_rereads_little(fresh_fake, kills):
     assert emitted <= 2.0 * truth, (emitted, truth)
 
 
+def _kill_once_and_resume(fake, streams: List[str], fraction: float) -> Tuple[Attempt, Attempt]:
+    """Issue 20's bound, the same for every kind of stream: a read killed after `fraction` of the records, resumed from
+    the last state per stream, loses nothing (the union equals the ground truth) and emits at most what the first
+    attempt had not emitted, plus 10 % of the total (the windows or partitions in flight at the kill, the lookback)."""
+    discovered = run_connector("discover", fake.config(), ca_path=fake.ca_path).catalog()
+    catalog = configured_catalog(discovered, streams)
+    pks = {s: fake.ground_truth_pk(s) for s in streams}
+    total = sum(len(fake.ground_truth(s)) for s in streams)
+    first = _read(fake, catalog, [], pks, kill_after_records=int(total * fraction))
+    assert first.killed, "the read ended before the kill point"
+    second = _read(fake, catalog, list(first.states.values()), pks)
+    assert second.returncode == 0 and not second.killed
+    for stream in streams:
+        union = {tuple(d.get(k) for k in pks[stream]): d for s, d in first.records + second.records if s == stream}
+        assert_ids_equal_ground_truth(stream, list(union.values()), fake)
+    done = {(s, tuple(d.get(k) for k in pks[s])) for s, d in first.records}
+    again = {(s, tuple(d.get(k) for k in pks[s])) for s, d in second.records}
+    undone = total - len(done)
+    per_stream = {s: sum(1 for x in again & done if x[0] == s) for s in streams}
+    print(f"{streams} killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} "
+          f"(undone {undone}; re-emitted per stream {per_stream})")
+    assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total, per_stream)
+    return first, second
+
+
 FAMILY = ["issues", "issue_comments", "issue_changelogs", "issue_worklogs"]
 
 
@@ -144,78 +169,22 @@ def many_windows_fake():
 
 @pytest.mark.parametrize("fraction", [0.4, 0.93], ids=["killed-at-40%", "killed-at-93%"])
 def test_resume_rereads_at_most_the_undone_part_plus_ten_percent(many_windows_fake, fraction):
-    """Issue 20's bound: killed after `fraction` of the records, the resumed read loses nothing and emits at most what
-    the first attempt had not emitted, plus 10 % of the total (the windows in flight at the kill, the lookback)."""
-    fake = many_windows_fake
-    discovered = run_connector("discover", fake.config(), ca_path=fake.ca_path).catalog()
-    catalog = configured_catalog(discovered, FAMILY)
-    pks = {s: fake.ground_truth_pk(s) for s in FAMILY}
-    total = sum(len(fake.ground_truth(s)) for s in FAMILY)
-    first = _read(fake, catalog, [], pks, kill_after_records=int(total * fraction))
-    assert first.killed, "the read ended before the kill point"
-    second = _read(fake, catalog, list(first.states.values()), pks)
-    assert second.returncode == 0 and not second.killed
-    done = {(s, tuple(d.get(k) for k in pks[s])) for s, d in first.records}
-    again = {(s, tuple(d.get(k) for k in pks[s])) for s, d in second.records}
-    for stream in FAMILY:
-        union = {tuple(d.get(k) for k in pks[stream]): d for s, d in first.records + second.records if s == stream}
-        assert_ids_equal_ground_truth(stream, list(union.values()), fake)
-    undone = total - len(done)
-    reemitted = len(second.records) - len(again - done)
-    per_stream = {s: sum(1 for x in again & done if x[0] == s) for s in FAMILY}
-    print(f"killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} "
-          f"(undone {undone}, re-emitted {reemitted} = {reemitted / total:.1%} of the total; per stream {per_stream})")
-    assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total, per_stream)
-
-
-AGILE = ["sprint_issues", "board_issues"]
+    _kill_once_and_resume(many_windows_fake, FAMILY, fraction)
 
 
 @pytest.mark.parametrize("fraction", [0.3, 0.75], ids=["killed-at-30%", "killed-at-75%"])
 def test_agile_resume_rereads_at_most_the_undone_part_plus_ten_percent(fresh_fake, fraction):
     """The same bound for the agile substreams: sprints and boards are read in id order, a few open at a time, and the
     state says which are done (`parent_state`), so a resumed read starts after the last one done in order."""
-    fake = fresh_fake(issues=4000, seed=13, latency_ms=20)
-    discovered = run_connector("discover", fake.config(), ca_path=fake.ca_path).catalog()
-    catalog = configured_catalog(discovered, AGILE)
-    pks = {s: fake.ground_truth_pk(s) for s in AGILE}
-    total = sum(len(fake.ground_truth(s)) for s in AGILE)
-    first = _read(fake, catalog, [], pks, kill_after_records=int(total * fraction))
-    assert first.killed, "the read ended before the kill point"
+    first, second = _kill_once_and_resume(fresh_fake(issues=4000, seed=13, latency_ms=20), ["sprint_issues", "board_issues"], fraction)
     assert any("resume" in (st["stream"]["stream_state"].get("parent_state") or {}) for st in first.states.values()), first.states
-    second = _read(fake, catalog, list(first.states.values()), pks)
-    assert second.returncode == 0 and not second.killed
-    for stream in AGILE:
-        union = {tuple(d.get(k) for k in pks[stream]): d for s, d in first.records + second.records if s == stream}
-        assert_ids_equal_ground_truth(stream, list(union.values()), fake)
-        final = second.states[stream]["stream"]["stream_state"]
+    for stream, message in second.states.items():
+        final = message["stream"]["stream_state"]
         assert "resume" not in (final.get("parent_state") or {}), f"{stream}: a whole read left its resume marker: {final}"
-    done = {(s, tuple(d.get(k) for k in pks[s])) for s, d in first.records}
-    undone = total - len(done)
-    print(f"agile killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} (undone {undone})")
-    assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total)
-
-
-PER_ISSUE = ["issue_remote_links", "issue_watchers", "issue_transitions"]
 
 
 @pytest.mark.parametrize("fraction", [0.35, 0.8], ids=["killed-at-35%", "killed-at-80%"])
 def test_per_issue_resume_rereads_at_most_the_undone_part_plus_ten_percent(fresh_fake, fraction):
     """The same bound for the per-issue streams: a window's per-issue requests are served oldest window first, so
     windows close nearly in order and the state (the low-water mark of closed windows) follows the work."""
-    fake = fresh_fake(issues=5000, seed=13, latency_ms=10)
-    discovered = run_connector("discover", fake.config(), ca_path=fake.ca_path).catalog()
-    catalog = configured_catalog(discovered, PER_ISSUE)
-    pks = {s: fake.ground_truth_pk(s) for s in PER_ISSUE}
-    total = sum(len(fake.ground_truth(s)) for s in PER_ISSUE)
-    first = _read(fake, catalog, [], pks, kill_after_records=int(total * fraction))
-    assert first.killed, "the read ended before the kill point"
-    second = _read(fake, catalog, list(first.states.values()), pks)
-    assert second.returncode == 0 and not second.killed
-    for stream in PER_ISSUE:
-        union = {tuple(d.get(k) for k in pks[stream]): d for s, d in first.records + second.records if s == stream}
-        assert_ids_equal_ground_truth(stream, list(union.values()), fake)
-    done = {(s, tuple(d.get(k) for k in pks[s])) for s, d in first.records}
-    undone = total - len(done)
-    print(f"per-issue killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} (undone {undone})")
-    assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total)
+    _kill_once_and_resume(fresh_fake(issues=5000, seed=13, latency_ms=10), ["issue_remote_links", "issue_watchers", "issue_transitions"], fraction)

@@ -30,13 +30,13 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
 from source_jira.components.config import DATACENTER, deployment_of
 from source_jira.components.http import require_list, send_optional
 from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.jql import base_clauses, floor_minute, jira_ms, jql_quote, lower_bound_clauses
+from source_jira.components.issue_family.retriever import CursorOwnedRetriever
 from source_jira.components.pagination import PageProgress
 
 PAGE = 50  # servicedeskapi's documented safe `limit`
@@ -154,7 +154,7 @@ def jsm_pages(requester: HttpRequester, path: str, params: Optional[Mapping[str,
 
 
 @dataclass
-class ServiceRequestRetriever(Retriever):
+class ServiceRequestRetriever(CursorOwnedRetriever):
     """The stream's ConcurrentCursor holds the state (slices, observed values, state messages): none kept here."""
 
     config: Config
@@ -209,17 +209,6 @@ class ServiceRequestRetriever(Retriever):
         observe = getattr(self.cursor, "observe", None)
         if callable(observe) and stream_slice is not None:
             observe(Record(data={"issueUpdated": str(updated)}, stream_name=self.name, associated_slice=stream_slice))
-
-    @property
-    def state(self) -> Mapping[str, Any]:
-        return {}
-
-    @state.setter
-    def state(self, value: Mapping[str, Any]) -> None:
-        pass
-
-    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:  # not used by the concurrent framework
-        yield StreamSlice(partition={}, cursor_slice={})
 
     # --- reading -------------------------------------------------------------------------------------------------
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
