@@ -17,7 +17,7 @@ import math
 import pytest
 
 from integration_tests.conftest import assert_ids_equal_ground_truth, configured_catalog, run_connector
-from source_jira.components.issue_family.session import PER_ISSUE_THREADS
+from source_jira.limiter import CEILING_DEFAULT
 
 CHILDREN = ["issue_watchers", "issue_votes", "issue_remote_links", "issue_properties", "issue_transitions"]
 
@@ -94,7 +94,7 @@ def test_per_issue_requests_of_one_window_run_concurrently(fresh_fake):
     result = _read(fake, ["issue_remote_links"])
     assert_ids_equal_ground_truth("issue_remote_links", result.records("issue_remote_links"), fake)
     peak = fake.peak_in_flight()["GET /rest/api/3/issue/{issueIdOrKey}/remotelink"]
-    assert 1 < peak <= PER_ISSUE_THREADS, fake.peak_in_flight()
+    assert 1 < peak <= CEILING_DEFAULT, fake.peak_in_flight()
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "datacenter"])

@@ -295,11 +295,16 @@ def from_config(config: Optional[Mapping[str, Any]]) -> Optional[AdaptiveLimiter
     if config.get("adaptive_concurrency") is False:
         return None
     try:
-        ceiling = int(config.get("num_workers") or CEILING_DEFAULT)
-    except (TypeError, ValueError):
-        ceiling = CEILING_DEFAULT
-    try:
         max_rate = float(config.get("max_requests_per_second") or 0) or None
     except (TypeError, ValueError):
         max_rate = None
-    return AdaptiveLimiter(ceiling=max(1, min(32, ceiling)), max_rate=max_rate)
+    return AdaptiveLimiter(ceiling=ceiling_of(config), max_rate=max_rate)
+
+
+def ceiling_of(config: Optional[Mapping[str, Any]]) -> int:
+    """The most requests a read has in flight: `num_workers` (CEILING_DEFAULT unset), 1 to 32."""
+    try:
+        ceiling = int((config or {}).get("num_workers") or CEILING_DEFAULT)
+    except (TypeError, ValueError):
+        ceiling = CEILING_DEFAULT
+    return max(1, min(32, ceiling))

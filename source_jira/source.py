@@ -21,6 +21,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira import cdk_adapter
 from source_jira.inputs import per_stream_states
+from source_jira.limiter import ceiling_of
 from source_jira.components.issue_family.session import SessionHolder
 from source_jira.components.config import AUTH_TITLES, DATACENTER, atlassian_host, deployment_of, site_url
 from source_jira.transport import GuardedAdapter, Timeouts, guard_message, refused_address, refused_host, trust_context
@@ -81,7 +82,7 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
             confirm_deployment(config, logger)  # one anonymous request: says which server this is, or fails in one line
         if selected:
             # the issue family shares search pages only between the streams this catalog selects
-            with self._issue_family.open(names):
+            with self._issue_family.open(names, per_issue_threads=ceiling_of(config)):
                 yield from cdk_adapter.concurrent_read(self, selected)
 
     def stream_names(self) -> List[str]:

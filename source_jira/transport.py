@@ -225,17 +225,44 @@ class GuardedAdapter(HTTPAdapter):
         self.limiter = limiter  # the read's shared budget (limiter.AdaptiveLimiter), None: requests are not held
         self.ca_pem = ca_pem  # the config's `ca_certificate`: trusted on top of the usual authorities
         self._contexts: dict = {}
+        self._pool_keys: dict = {}  # (scheme, host, port, verify, cert) -> what build_connection_pool_key_attributes gives
+        self._ca_kinds: dict = {}  # CA bundle path -> "file" or "dir"
         super().__init__(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=stale_connection_retry())
 
     def build_connection_pool_key_attributes(self, request: requests.PreparedRequest, verify: Any, cert: Any = None) -> Any:
         """With a `ca_certificate`, connections verify against an SSL context of this adapter's own (the usual
-        bundle plus that certificate): the shared default context is never modified. Verification stays on."""
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        if self.ca_pem and verify is not False:
-            pool_kwargs.pop("ca_certs", None)
-            pool_kwargs.pop("ca_cert_dir", None)
-            pool_kwargs["ssl_context"] = self._context(verify)
-        return host_params, pool_kwargs
+        bundle plus that certificate): the shared default context is never modified. Verification stays on.
+        Worked out once per origin, CA bundle and client certificate (requests stats the bundle on every request)."""
+        url = urlsplit(request.url or "")
+        key = (url.scheme.lower(), url.hostname, url.port, verify if isinstance(verify, (str, bool)) else repr(verify),
+               cert if isinstance(cert, (str, type(None))) else repr(cert))
+        known = self._pool_keys.get(key)
+        if known is None:
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+            if self.ca_pem and verify is not False:
+                pool_kwargs.pop("ca_certs", None)
+                pool_kwargs.pop("ca_cert_dir", None)
+                pool_kwargs["ssl_context"] = self._context(verify)
+            known = self._pool_keys.setdefault(key, (host_params, pool_kwargs))
+        return dict(known[0]), dict(known[1])
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """requests' own, with its two stat calls of the CA bundle (a few % of a read's CPU) made once per path."""
+        if cert or not (url.lower().startswith("https") and verify):
+            return super().cert_verify(conn, url, verify, cert)
+        location = verify if isinstance(verify, str) else requests.adapters.DEFAULT_CA_BUNDLE_PATH
+        kind = self._ca_kinds.get(location)
+        if kind is None:
+            kind = "dir" if location and os.path.isdir(location) else "file" if location and os.path.exists(location) else ""
+            if kind:
+                self._ca_kinds[location] = kind
+        if not kind:
+            return super().cert_verify(conn, url, verify, cert)  # its own error, naming the path
+        conn.cert_reqs = "CERT_REQUIRED"
+        if kind == "dir":
+            conn.ca_cert_dir = location
+        else:
+            conn.ca_certs = location
 
     def _context(self, verify: Any) -> ssl.SSLContext:
         key = verify if isinstance(verify, str) else True

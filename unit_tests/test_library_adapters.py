@@ -107,3 +107,59 @@ def test_a_cdk_that_says_its_texts_otherwise_fails_the_shape_check(monkeypatch):
         cdk_adapter.output_problems.cache_clear()
     assert problems == ("AirbyteEntrypoint.airbyte_message_to_string writing a LOG message type first",
                         f"'Retries ran out: ' in {cdk_adapter._HTTP_CLIENT}")
+
+
+# --------------------------------------------------------------------------------------------- fast cursor values
+def test_the_fast_cursor_parser_gives_what_strptime_gives():
+    """FastDatetimeParser parses the texts its pattern matches to the very datetime (instant and offset) the CDK's
+    strptime-based parse gives, refuses what strptime refuses, and hands everything else to the CDK."""
+    import random
+
+    from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
+
+    from source_jira.cdk_adapter import FastDatetimeParser
+
+    fast, slow, rng = FastDatetimeParser(), DatetimeParser(), random.Random(7)
+    texts = []
+    for _ in range(3000):
+        base = f"{rng.randint(1970, 2099):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T" \
+               f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+        fraction = rng.choice(["", "." + str(rng.randint(0, 999)).zfill(3), "." + str(rng.randint(0, 999999)).zfill(6), ".5"])
+        offset = rng.choice(["Z", "+0000", "-0000", "+0530", "-0800", "+05:45", "-03:30", "+1400"])
+        texts.append(base + fraction + offset)
+    texts += ["2024-02-30T10:00:00.000+0000", "2024-13-01T10:00:00.000+0000", "2024-3-01T10:00:00.000+0000",
+              "2024-03-01 10:00:00.000+0000", "2024-03-01T10:00:00.0000000+0000", "2024-03-01T10:00:00.000+00",
+              "2024-03-01T24:00:00.000+0000", "2024-03-01T10:00:00.000+0000 ", "١٩٧٠-01-01T00:00:00.000+0000"]
+    for fmt in FastDatetimeParser.FORMATS:
+        for text in texts:
+            try:
+                expected = slow.parse(text, fmt)
+            except ValueError:
+                with pytest.raises(ValueError):
+                    fast.parse(text, fmt)
+                continue
+            got = fast.parse(text, fmt)
+            assert got == expected and got.utcoffset() == expected.utcoffset(), (fmt, text)
+    assert fast.parse("1700000000000", "%ms") == slow.parse("1700000000000", "%ms")
+
+
+def test_every_datetime_cursor_of_a_built_stream_parses_fast():
+    """The issue-family, declarative and per-partition (agile) cursors, and the cursors a per-partition cursor makes
+    for its partitions."""
+    from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
+        CustomFormatConcurrentStreamStateConverter,
+    )
+
+    from source_jira import cdk_adapter
+    from source_jira.source import SourceJira
+    from unit_tests.conftest import base_config
+
+    source = SourceJira(config=base_config())
+    streams = cdk_adapter.streams_by_name(source, ["issues", "issue_comments", "sprints", "sprint_issues", "audit_records"])
+    converters = cdk_adapter.components_in(streams, lambda o: isinstance(o, CustomFormatConcurrentStreamStateConverter))
+    assert len(converters) >= 4  # sprints has no cursor
+    assert all(isinstance(c._parser, cdk_adapter.FastDatetimeParser) for c in converters)
+    per_partition = cdk_adapter.components_in(streams, lambda o: isinstance(o, cdk_adapter.ConcurrentPerPartitionCursor))
+    assert per_partition
+    made = per_partition[0]._cursor_factory.create(stream_state={}, runtime_lookback_window=None)
+    assert isinstance(made._connector_state_converter._parser, cdk_adapter.FastDatetimeParser)

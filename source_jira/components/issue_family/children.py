@@ -13,22 +13,21 @@ these streams, each asks per issue only what that search did not already tell, a
   `issue_remote_links` asks every issue (nothing on the page tells). `issue_properties` asks one `GET issue/{id}
   ?properties=*all` per issue on Cloud; on Data Center (whose documentation does not promise `*all`) the keys, then
   each property.
-* The requests of a window run concurrently on the session's per-issue threads (session.PER_ISSUE_THREADS for the
-  whole read), at most IN_FLIGHT queued per window; records come out in the window's issue order as each issue's
-  answer arrives, and the issue is then marked handled (`visited`: the state rule needs it).
+* The requests of a window run concurrently on the session's per-issue threads (`num_workers` of them for the whole
+  read: SyncSession.per_issue_threads), at most session.PER_ISSUE_QUEUED queued per window; records come out in the
+  window's issue order as each issue's answer arrives, and the issue is then marked handled (`visited`: the state rule needs it).
 
 An issue deleted between the search and its request answers 404: the manifest's per-issue requester skips that
 answer (`definitions.issue_family.per_issue_requester`), and a skipped answer has no records here."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections import deque
-from concurrent.futures import Future
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl
 
 import dpath
@@ -44,7 +43,6 @@ PER_ISSUE_VIEWS = ("issue_watchers", "issue_votes", "issue_remote_links", "issue
 PAGE_FIELDS = ("updated", "watches", "votes")  # what the per-issue streams' search page asks of every issue
 ON_PAGE = MappingProxyType({"issue_transitions": "transitions"})  # streams whose records the page carries (this `expand`)
 COUNTS = MappingProxyType({"issue_watchers": ("watches", "watchCount"), "issue_votes": ("votes", "votes")})  # field, how many it says
-IN_FLIGHT = 16  # per-issue requests of one window queued at once (memory bound; the threads are the session's)
 # Cloud: a user's watched / voted issues are one id-only search (`watcher = "accountId"`, `voter = ...`, Atlassian's
 # JQL fields), so a read with many issues and few users asks per user instead of per issue (ByUser below).
 BY_USER = MappingProxyType({"issue_watchers": "watcher", "issue_votes": "voter"})
@@ -66,21 +64,24 @@ class IssueChildRetriever(WindowedRetriever):
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         window = Window.of(stream_slice)
         jql = window_jql(self.config, window.query_lower, window.query_upper, order=self.search.order)
-        queue: Deque[Tuple[Dict[str, Any], Optional["Future[List[Mapping[str, Any]]]"]]] = deque()
-        by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None
-        for number, items in enumerate(self._pages(jql)):
-            if number == 0 and self.name in BY_USER and not self.search.changelogs_in_pages:  # Cloud
-                by_user = self._by_user(window)
-            for item in items:
-                queue.append((item, self._start(item, by_user, (window.start, window.first))))
-                while queue and (len(queue) > IN_FLIGHT or queue[0][1] is None or queue[0][1].done()):
-                    yield from self._finish(*queue.popleft(), stream_slice)
-        while queue:
-            yield from self._finish(*queue.popleft(), stream_slice)
 
-    def _start(self, item: Dict[str, Any], by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None,
-               order: Tuple[int, ...] = (-1,)) -> Optional["Future[List[Mapping[str, Any]]]"]:
-        """The issue's request(s), started on the session's per-issue threads; None when the page told enough: its
+        def work() -> Iterator[Tuple[Dict[str, Any], Optional[Callable[[], List[Mapping[str, Any]]]]]]:
+            by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None
+            for number, items in enumerate(self._pages(jql)):
+                if number == 0 and self.name in BY_USER and not self.search.changelogs_in_pages:  # Cloud
+                    by_user = self._by_user(window)
+                for item in items:
+                    yield item, self._call(item, by_user)
+
+        for item, answer in self.session.per_issue_in_order(work(), (window.start, window.first)):  # oldest window first
+            children = answer if answer is not None else item.get("records") or []
+            for data in children:
+                yield self._record({**data, "issueId": item["issueId"], "issueUpdated": item["issueUpdated"]}, stream_slice)
+            self.windows.visited(item["issueUpdated"], stream_slice)  # then the issue counts as handled
+
+    def _call(self, item: Dict[str, Any], by_user: Optional[Dict[str, List[Mapping[str, Any]]]] = None
+              ) -> Optional[Callable[[], List[Mapping[str, Any]]]]:
+        """The issue's request(s) to run on the session's per-issue threads; None when the page told enough: its
         records are on the page, its count is 0, or the per-user searches found exactly as many users as it says (a
         count the page did not give is no zero, and a count the searches do not match is asked of the issue)."""
         if self.name in ON_PAGE or (self.name in COUNTS and item.get("count") == 0):
@@ -88,15 +89,7 @@ class IssueChildRetriever(WindowedRetriever):
         if by_user is not None and item.get("count") is not None and len(by_user.get(item["issueId"], ())) == item["count"]:
             item["records"] = by_user[item["issueId"]]
             return None
-        return self.session.per_issue(self._children, item["issueId"], order=order)  # the oldest window first
-
-    def _finish(self, item: Mapping[str, Any], future: Optional["Future[List[Mapping[str, Any]]]"],
-                stream_slice: StreamSlice) -> Iterator[Any]:
-        """The issue's records (its request's answer, or the page's), then the issue counts as handled."""
-        children = future.result() if future is not None else item.get("records") or []
-        for data in children:
-            yield self._record({**data, "issueId": item["issueId"], "issueUpdated": item["issueUpdated"]}, stream_slice)
-        self.windows.visited(item["issueUpdated"], stream_slice)
+        return functools.partial(self._children, item["issueId"])
 
     # --- the window's search page, shared by the selected per-issue streams ---------------------------------------
     def _pages(self, jql: str) -> Iterator[List[Mapping[str, Any]]]:

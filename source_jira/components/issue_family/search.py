@@ -7,8 +7,9 @@ background while the window goes on."""
 from __future__ import annotations
 
 from concurrent.futures import Future
+import functools
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import Record, StreamSlice
@@ -159,6 +160,14 @@ class IssueSearchRetriever(SearchViews, WindowedRetriever):
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         window = Window.of(stream_slice)
         jql = window_jql(self.config, window.query_lower, window.query_upper, order=self.search.order)
+        if self.name == "pull_requests":  # an issue's dev-status requests run on the per-issue threads
+            work = ((item, self._pull_request_call(item)) for payload in self._pages(jql) for item in payload)
+            for item, found in self.session.per_issue_in_order(work, (window.start, window.first)):
+                for pull_request in found or []:
+                    yield self._record(pull_request, stream_slice)
+                self.windows.visited(rfc3339(item.get("updated")), stream_slice)
+            self.windows.window_done(stream_slice)
+            return
         incomplete: List[Tuple[Mapping[str, Any], "Future[Any]"]] = []
         for payload in self._pages(jql):
             for item in payload:
@@ -169,8 +178,6 @@ class IssueSearchRetriever(SearchViews, WindowedRetriever):
                         incomplete.append((item, self.session.comments_of(item["issueId"], self._comment_loader(item))))
                         continue
                     yield from self._children(item, "comments", item["comments"], "updated", window, stream_slice)
-                elif self.name == "pull_requests":
-                    yield from self._pull_requests(item, stream_slice)
                 else:
                     yield from self._children(item, "attachments", item["attachments"], "created", window, stream_slice)
         for item, future in incomplete:  # same window: it closes (and the state moves past it) only after these
@@ -185,7 +192,11 @@ class IssueSearchRetriever(SearchViews, WindowedRetriever):
                 yield self._record({**child, "issueId": item["issueId"], "issueKey": item["issueKey"]}, stream_slice)
         self.windows.visited(item.get("updated"), stream_slice)
 
-    def _pull_requests(self, item: Mapping[str, Any], stream_slice: StreamSlice) -> Iterable[Record]:
+    def _pull_request_call(self, item: Mapping[str, Any]) -> Optional[Callable[[], List[Mapping[str, Any]]]]:
+        """The issue's dev-status requests, or None when its Development field says it has no pull request."""
+        return None if item["apps"] == [] else functools.partial(self._pull_requests, item)
+
+    def _pull_requests(self, item: Mapping[str, Any]) -> List[Mapping[str, Any]]:
         """The pull requests of an issue with development information: one dev-status request per application type
         (issues without any, as their Development field says, cost nothing). The dev-status API is undocumented."""
         apps = item["apps"]
@@ -194,11 +205,12 @@ class IssueSearchRetriever(SearchViews, WindowedRetriever):
             by_type = ((summary.get("summary") or {}).get("pullrequest") or {}).get("byInstanceType") or {}
             apps = [app for app, info in by_type.items() if isinstance(info, Mapping) and (info.get("count") or 0) > 0]
         issue_updated = rfc3339(item.get("updated"))
+        found: List[Mapping[str, Any]] = []
         for app in apps:
             answer = send_optional(self.dev_requester, "issue/detail",
                                    params={"issueId": item["issueId"], "applicationType": app, "dataType": "pullrequest"}) or {}
             for detail in answer.get("detail") or []:
                 for pull_request in detail.get("pullRequests") or []:
-                    yield self._record({**pull_request, "issueId": item["issueId"], "issueKey": item["issueKey"],
-                                        "issueUpdated": issue_updated, "applicationType": app}, stream_slice)
-        self.windows.visited(issue_updated, stream_slice)
+                    found.append({**pull_request, "issueId": item["issueId"], "issueKey": item["issueKey"],
+                                  "issueUpdated": issue_updated, "applicationType": app})
+        return found

@@ -17,8 +17,9 @@ import os
 import queue
 import tempfile
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 import orjson
 from airbyte_cdk.models import FailureType
@@ -31,13 +32,16 @@ from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.index import IssueIndex
 from source_jira.components.issue_family.jql import window_jql
 from source_jira.components.pagination import PageProgress
+from source_jira.limiter import CEILING_DEFAULT
 
 SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "pull_requests")  # streams that read the same search pages
 CHANGELOG_VIEWS = ("issue_changelogs", "issue_field_history")  # streams that read the same bulkfetch pages
 # On Data Center the changelogs come in the search pages (`expand=changelog` carries whole histories): one chain
 DATACENTER_SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "issue_changelogs", "issue_field_history")
 BACKGROUND_THREADS = 6  # prefetch threads of a session, on top of the CDK's workers
-PER_ISSUE_THREADS = 8  # per-issue requests (children.py) in flight at once, all per-issue streams together
+# per-issue requests (children.py) in flight at once, all per-issue streams together: the read's ceiling of requests in
+# flight (limiter.ceiling_of: `num_workers`), so that they alone can use the whole budget the limiter grants
+PER_ISSUE_QUEUED = 16  # per-issue requests of one window queued at once (memory bound; the threads are the session's)
 COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
 CHANGELOG_PAGES_AT_ONCE = 2  # bulkfetch pages fetched and held at a time (see changelogs.py)
 SPOOL_MEMORY = 16 * 1024 * 1024
@@ -181,8 +185,9 @@ class SyncSession:
     """What the issue-family streams of one read share. Thread-safe: windows of all streams run on the CDK's
     workers at once."""
 
-    def __init__(self, selected: Iterable[str]) -> None:
+    def __init__(self, selected: Iterable[str], per_issue_threads: int = CEILING_DEFAULT) -> None:
         self.selected: Set[str] = set(selected)
+        self.per_issue_threads = max(1, int(per_issue_threads))
         self.spool = Spool()
         self.changelog_slots = OrderedSlots(CHANGELOG_PAGES_AT_ONCE)
         self._lock = threading.Lock()
@@ -210,15 +215,30 @@ class SyncSession:
 
     def per_issue(self, function: Callable[..., Any], *args: Any, order: Tuple[int, ...] = (-1,)) -> "Future[Any]":
         """Run one issue's request(s) of a per-issue stream (children.py) on the session's per-issue threads: at most
-        PER_ISSUE_THREADS in flight for the whole read, whatever the number of streams and windows, the oldest window
+        `per_issue_threads` in flight for the whole read, whatever the number of streams and windows, the oldest window
         first (`order`: the window's start and first position; the default goes before every window). Every request
         still goes through the stream's requester, so the connector's rate limit (`api_budget`) applies to them."""
         with self._lock:
             if self._closed:
                 raise AirbyteTracedException(message="The issue family's sync session is closed.", failure_type=FailureType.system_error)
             if self._per_issue_pool is None:
-                self._per_issue_pool = OrderedExecutor(PER_ISSUE_THREADS, "jira-per-issue")
+                self._per_issue_pool = OrderedExecutor(self.per_issue_threads, "jira-per-issue")
             return self._per_issue_pool.submit(order, function, *args)
+
+    def per_issue_in_order(self, work: Iterable[Tuple[Any, Optional[Callable[[], Any]]]],
+                           order: Tuple[int, ...]) -> Iterator[Tuple[Any, Any]]:
+        """(item, its call's answer, or None when it has no call) for each (item, call) of `work`, in `work`'s order,
+        the calls running on the per-issue threads (`per_issue`) with at most PER_ISSUE_QUEUED of this caller's
+        waiting at once. A call's error is raised here, when its item's turn comes."""
+        waiting: Deque[Tuple[Any, Optional["Future[Any]"]]] = deque()
+        for item, call in work:
+            waiting.append((item, None if call is None else self.per_issue(call, order=order)))
+            while waiting and (len(waiting) > PER_ISSUE_QUEUED or waiting[0][1] is None or waiting[0][1].done()):
+                done, future = waiting.popleft()
+                yield done, None if future is None else future.result()
+        while waiting:
+            done, future = waiting.popleft()
+            yield done, None if future is None else future.result()
 
     def prefetch_comments(self, issue_id: str, load: Callable[[], Any]) -> None:
         """Start loading the rest of an incomplete issue's comments as soon as its search page is here. At most
@@ -334,8 +354,8 @@ class SessionHolder:
         self._live: Optional[SyncSession] = None
 
     @contextlib.contextmanager
-    def open(self, selected: Iterable[str]) -> Iterator[SyncSession]:
-        session = SyncSession(selected)
+    def open(self, selected: Iterable[str], per_issue_threads: int = CEILING_DEFAULT) -> Iterator[SyncSession]:
+        session = SyncSession(selected, per_issue_threads)
         with self._lock:
             if self._live is not None:
                 raise RuntimeError("An issue-family sync session is already open on this source: one read at a time.")
