@@ -99,3 +99,42 @@ def test_a_site_without_jsm_answers_404_and_a_non_agent_403():
         assert api.get("/servicedesk").status_code == 200
         hidden = next(it for d in DESKS for it in requests_of(site.site, d) if (str(it.id),) not in ground_truth(site.site, "requests"))
         assert api.get(f"/request/{hidden.key}").status_code == 404
+
+
+def test_the_approvals_field_is_listed_and_searchable(fake):
+    """`GET /field` lists JSM's locked Approvals field; an issue search asking for it gets each request's approvals as
+    `request/{key}/approval` shows them, null for a request without any and for issues of other projects."""
+    api = Api(fake)
+    platform = "/rest/api/2" if fake.is_datacenter else "/rest/api/3"
+    fields = api.session.get(fake.base_url + platform + "/field", timeout=30).json()
+    approvals = [f for f in fields if (f.get("schema") or {}).get("custom") == "com.atlassian.servicedesk.approvals-service:sd-approvals"]
+    assert len(approvals) == 1 and approvals[0]["custom"] and approvals[0]["name"] == "Approvals"
+    field_id = approvals[0]["id"]
+    path, body = (platform + "/search", {"jql": "project in (OPS, SEC, %s) ORDER BY key ASC" % fake.site.projects[0].key,
+                                         "fields": ["updated", field_id], "maxResults": 1000})
+    if not fake.is_datacenter:
+        path = platform + "/search/jql"
+    issues, token = [], None
+    while True:
+        page = api.session.post(fake.base_url + path, json={**body, **({"nextPageToken": token} if token else {})}, timeout=30).json()
+        issues += page["issues"]
+        token = page.get("nextPageToken")
+        if fake.is_datacenter or not token:
+            break
+    jsm_keys = {d.project_key for d in DESKS}
+    with_approvals = 0
+    for issue in issues:
+        value = issue["fields"][field_id]  # asked for: present, null when empty
+        if issue["key"].rsplit("-", 1)[0] not in jsm_keys:
+            assert value is None
+            continue
+        served = api.walk(f"/request/{issue['key']}/approval")
+        if served:
+            with_approvals += 1
+            assert value == served
+        else:
+            assert value is None
+    assert with_approvals and any(i["key"].rsplit("-", 1)[0] not in jsm_keys for i in issues)
+    # not asked for: not there
+    bare = api.session.post(fake.base_url + path, json={**body, "fields": ["updated"]}, timeout=30).json()
+    assert all(field_id not in i["fields"] for i in bare["issues"])

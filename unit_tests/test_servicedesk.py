@@ -164,3 +164,41 @@ def test_approvals_are_read_per_request():
     stub = StubRequester(keys)
     got = list(_retriever(stub, "request_approvals")._requests(SharedRequests(["request_approvals"]), {"id": "1"}, _wanted(keys)))
     assert got == [("OPS-1", None), ("OPS-2", None)] and stub.calls == []
+
+
+# --- approvals: the endpoint is skipped only for a request whose Approvals field is explicitly empty ---------------
+FIELD = "customfield_10035"
+
+
+@pytest.mark.parametrize("fields, call", [
+    ({FIELD: None, "updated": "x"}, False),  # explicit null: no approvals
+    ({FIELD: []}, False),  # explicit empty list
+    ({FIELD: [{"id": "1", "finalDecision": "pending"}]}, True),  # has some
+    ({"updated": "x"}, True),  # field absent from the fields: unknown, call
+    ({FIELD: {}}, True),  # odd shapes: not recognised, call
+    ({FIELD: ""}, True),
+    ({FIELD: "[]"}, True),
+    ({FIELD: 0}, True),
+    ({FIELD: {"values": []}}, True),
+    (None, True),  # no `fields` at all
+    ([], True),
+])
+def test_the_approval_endpoint_is_skipped_only_for_an_explicitly_empty_field(fields, call):
+    assert servicedesk.may_have_approvals(fields, FIELD) is call
+
+
+def test_no_approvals_field_on_the_site_means_every_request_is_asked():
+    assert servicedesk.may_have_approvals({FIELD: None}, None) is True
+    assert servicedesk.approvals_field({"summary": {"id": "summary"}, "customfield_1": {"schema": {"custom": "x:textfield"}}}) is None
+    fields = {"customfield_1": {"schema": {"custom": "x:textfield"}},
+              FIELD: {"schema": {"type": "sd-approvals", "custom": servicedesk.APPROVALS_TYPE}}}
+    assert servicedesk.approvals_field(fields) == FIELD
+
+
+def test_the_approvals_field_is_looked_up_once_per_read_and_only_for_request_approvals():
+    loads = Counter({FIELD: {"schema": {"custom": servicedesk.APPROVALS_TYPE}}})
+    shared = SharedRequests(["requests", "request_slas"])
+    assert shared.approvals_field(loads) is None and loads.calls == 0  # approvals not read: no `GET field`
+    shared = SharedRequests(ALL)
+    assert [shared.approvals_field(loads) for _ in ALL] == [FIELD] * len(ALL)
+    assert loads.calls == 1

@@ -131,6 +131,8 @@ CUSTOM_FIELDS = [
     ("customfield_10034", "Severity", {"type": "option", "custom": _CF + "select", "customId": 10034}, _CF + "multiselectsearcher",
      [("Default Configuration Scheme for Severity", True, None, ["S1 - Critical", "S2 - Major", "S3 - Minor", "S4 - Trivial"]),
       ("Security severity", False, "SEC", ["Critical", "High", "Medium", "Low"])]),
+    # Jira Service Management's locked field: a request's approvals (servicedesk.py renders its value)
+    ("customfield_10035", "Approvals", {"type": "sd-approvals", "custom": "com.atlassian.servicedesk.approvals-service:sd-approvals", "customId": 10035}, None, None),
 ]
 
 PERMISSIONS = [

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import catalog as C
+from . import servicedesk as JSM
 from .site import MISSING, H_ITEMS, Issue, Lcg, Site, W_SECONDS
 from .timefmt import fmt_date, fmt_platform, fmt_user_date, fmt_utc
 
@@ -598,6 +599,8 @@ class Renderer:
             return self.rich(Lcg(site.seed, it.id, 7).words(5, 20), it.id, 7) if it.accept else None
         if f == "customfield_10034":
             return self.option("customfield_10034", it.severity)
+        if f == JSM.APPROVALS_FIELD:
+            return JSM.approvals_field_value(site, self, it)
         return MISSING
 
     def issue(self, it: Issue, fields: list[str] | None, expand: set | None = None,

@@ -15,6 +15,11 @@ request. Everything a request shows is derived from its issue's current state, s
 * participants: 0-2 users picked from the issue id; approvals: one per request whose type has one (approved when the
   issue is resolved, declined every fifth, else pending).
 
+The platform side: the locked custom field "Approvals" (``APPROVALS_FIELD``, schema custom type
+``com.atlassian.servicedesk.approvals-service:sd-approvals``) is in ``GET /field`` on Cloud and Data Center, and an issue
+search (or ``GET issue``) asking for it gets, for a request, its approvals as ``request/{key}/approval`` shows them (the
+same objects), ``null`` when it has none; an issue of another project (or a site without JSM) has ``null``.
+
 Dimensions: request types (global ids), queues (ids per desk, ``includeCount=true`` gives ``issueCount``),
 customers (several desks share some), organizations (global).
 
@@ -39,6 +44,7 @@ if TYPE_CHECKING:  # site.py imports this module (the stream keys): no import of
     from .site import Issue, Site
 
 SDAPI = "/rest/servicedeskapi"
+APPROVALS_FIELD = "customfield_10035"  # catalog.CUSTOM_FIELDS: "Approvals"
 PAGE_CAP = 50
 EMBEDDED = 10  # entries of an embedded page (expand) before `isLastPage: false`
 HOUR_MS = 3_600_000
@@ -156,6 +162,15 @@ def approvals_of(site: Site, desk: Desk, it: Issue) -> list[dict]:
     approver = site.humans[it.id % len(site.humans)]
     return [{"id": str(it.id * 10 + 1), "name": "Approve request", "decision": decision, "approver": approver,
              "created": min(created, it.updated), "completed": completed}]
+
+
+def approvals_field_value(site: Site, renderer: Any, it: Issue) -> list | None:
+    """The Approvals field of an issue (platform search / issue): the request's approvals, null when none."""
+    d = desk_of(site, it) if getattr(site, "jsm_enabled", True) else None
+    if d is None:
+        return None
+    j = JsmRenderer(site, renderer)
+    return [j.approval(it, a) for a in approvals_of(site, d, it)] or None
 
 
 def slas_of(site: Site, desk: Desk, it: Issue) -> list[dict]:

@@ -957,7 +957,7 @@ class Site:
                                                    "description": ""})
         # screens, tabs, fields
         all_field_ids = [f[0] for f in C.SYSTEM_FIELDS if f[0] not in ("issuekey", "thumbnail", "lastViewed", "aggregateprogress", "progress", "workratio", "aggregatetimespent", "aggregatetimeestimate", "aggregatetimeoriginalestimate", "statuscategorychangedate", "created", "updated", "creator", "subtasks", "watches", "votes", "status", "resolutiondate")]
-        all_field_ids += [f[0] for f in C.CUSTOM_FIELDS if f[0] not in ("customfield_10000", "customfield_10019")]
+        all_field_ids += [f[0] for f in C.CUSTOM_FIELDS if f[0] not in ("customfield_10000", "customfield_10019", JSM.APPROVALS_FIELD)]
         self.screens = []
         screen_names = [(1, "Default Screen"), (2, "Resolve Issue Screen"), (3, "Workflow Screen")]
         sid = 10000

@@ -15,8 +15,16 @@ epoch ms, the issue family's rules: `>=` lower bound floored to the minute, stat
    reading the still-missing requests by key. Requests the list did not show (Data Center lists only the account's
    own requests; a request moved during the read; an issue that is no request) are read one by one:
    `GET request/{key}?expand=…` (404: skipped). Approvals have no expand: `GET request/{key}/approval` per changed
-   request.
+   request that may have approvals (below).
 4. An embedded page that is not the last (`isLastPage: false`) is read in full from its own endpoint.
+
+Approvals: JSM keeps a request's approvals in the locked custom field "Approvals" (schema custom type
+`…approvals-service:sd-approvals`), whose value the issue search returns. When `request_approvals` is read, the field's
+id is looked up once per read (`GET field`, the issue family's cached list) and asked for in step 2's search (one
+search still serves every JSM stream: the streams of a read ask for the same fields). `GET request/{key}/approval` is
+then skipped only for a request whose field is explicitly empty (`null` or `[]`): no such field on the site, the field
+absent from an issue's `fields`, or a value of any other shape, and the endpoint is called as before — a request is
+never left without its approvals on a guess.
 
 The selected streams share steps 3's answers (`SharedRequests`): each list page and each `request/{key}` answer is
 fetched once, with every expand the selected streams need, and handed to each of them.
@@ -24,16 +32,18 @@ fetched once, with every expand the selected streams need, and handed to each of
 
 from __future__ import annotations
 
+import copy
 import threading
 from types import MappingProxyType
 from dataclasses import InitVar, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.requesters.requester import HttpMethod
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
 from source_jira.components.config import DATACENTER, deployment_of
-from source_jira.components.http import require_list, send_optional
+from source_jira.components.http import require_list, send_json, send_optional
 from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.jql import base_clauses, floor_minute, jira_ms, jql_quote, lower_bound_clauses
 from source_jira.components.issue_family.retriever import CursorOwnedRetriever
@@ -54,6 +64,26 @@ VIEWS: Mapping[str, Tuple[str, Optional[str], Optional[str]]] = MappingProxyType
 EMBEDDED_KEYS = ("sla", "comments", "participants", "status", "attachments", "actions")
 HELD_MAX = 2_000  # requests held for the other streams at once (memory bound); past it a stream fetches its own
 SHARED_ATTRIBUTE = "servicedesk_requests"  # where the read's SharedRequests hangs on the issue-family session
+APPROVALS_TYPE = "com.atlassian.servicedesk.approvals-service:sd-approvals"  # schema.custom of the "Approvals" field
+APPROVALS_VIEW = "request_approvals"
+
+
+def approvals_field(fields_by_id: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
+    """The id of the site's Approvals field (`GET field`, by its schema's custom type), or None when it has none."""
+    for field_id, meta in fields_by_id.items():
+        if isinstance(meta, Mapping) and (meta.get("schema") or {}).get("custom") == APPROVALS_TYPE:
+            return str(field_id)
+    return None
+
+
+def may_have_approvals(issue_fields: Any, field_id: Optional[str]) -> bool:
+    """Whether `GET request/{key}/approval` must be called for an issue of the search: False only when the Approvals
+    field is there and explicitly empty (`null` or `[]`); no field on the site, the field absent from the issue's
+    `fields`, or a value of another shape (non-empty, or not a list) → call, as if nothing were known."""
+    if field_id is None or not isinstance(issue_fields, Mapping) or field_id not in issue_fields:
+        return True
+    value = issue_fields[field_id]
+    return not (value is None or (isinstance(value, list) and not value))
 
 
 @dataclass
@@ -80,6 +110,20 @@ class SharedRequests:
         self._entries: Dict[Any, _Entry] = {}
         self._held = 0
         self._taken: Dict[Any, Set[str]] = {}  # keys of answers not kept (the bound): the streams that had them
+        self._field_lock = threading.Lock()
+        self._field_loaded = False
+        self._approvals_field: Optional[str] = None
+
+    def approvals_field(self, load: Any) -> Optional[str]:
+        """The Approvals field id for this read's changed-issues search, when `request_approvals` is selected (else
+        None: the search asks for `updated` only). Loaded once per read (`load()`: the site's fields by id)."""
+        if APPROVALS_VIEW not in self.views:
+            return None
+        with self._field_lock:
+            if not self._field_loaded:
+                self._approvals_field = approvals_field(load())
+                self._field_loaded = True
+            return self._approvals_field
 
     def get(self, key: Any, view: str, fetch: Any, weight: int = 1, requests: bool = True) -> Any:
         """The answer for `key`, fetched by the first stream that asks. `requests`: an answer with requests (asked by
@@ -167,6 +211,15 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
 
     _holder: Any = None
     _own: Optional[SharedRequests] = None
+    _get: Optional[HttpRequester] = None
+
+    def _session(self) -> Any:
+        if self._holder is None:
+            return None
+        try:
+            return self._holder.current()
+        except Exception:  # no live session (another runtime): this stream shares with no other
+            return None
 
     def bind_session_holder(self, holder: Any) -> None:
         """SourceJira binds its issue-family session holder to every component that asks (source_jira/cdk_adapter.py):
@@ -174,12 +227,7 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         self._holder = holder
 
     def _shared(self) -> SharedRequests:
-        session = None
-        if self._holder is not None:
-            try:
-                session = self._holder.current()
-            except Exception:  # no live session (another runtime): this stream shares with no other
-                session = None
+        session = self._session()
         attributes = getattr(session, "__dict__", None)
         if attributes is None:
             if self._own is None:
@@ -195,6 +243,17 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         self.expand, self.embedded, self.child = VIEWS[self.view]
         self.search = search_for(self.config)
         self.lists = deployment_of(self.config) != DATACENTER and bool(self.expand)
+
+    def _fields_by_id(self) -> Mapping[str, Mapping[str, Any]]:
+        """The site's fields (`GET field`, platform API): the issue family's list of this read when there is one (one
+        request per read, shared with `issues`), else one request of this stream's own."""
+        if self._get is None:  # the search requester (POST), as a GET: same site, API version, auth and error policy
+            self._get = copy.copy(self.requester)
+            self._get._http_method = HttpMethod.GET
+        session = self._session()
+        if session is not None and callable(getattr(session, "field_names", None)):
+            return session.field_names(self._get)
+        return {f["id"]: f for f in send_json(self._get, "field", expect_list=True) if isinstance(f, Mapping) and f.get("id")}
 
     def _bounds(self, stream_slice: Optional[StreamSlice]) -> Tuple[int, Optional[int]]:
         """The search's `updated >= lower` (floored to the minute) of the CDK's slice; no upper bound: the state is the
@@ -228,10 +287,11 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
             if not wanted:
                 continue
             for key, request in self._requests(shared, desk, wanted):
-                issue_id, updated = wanted[key]
+                issue_id, updated, approvals = wanted[key]
                 base = {"issueId": str(issue_id), "issueKey": key, "issueUpdated": str(updated),
                         "serviceDeskId": str(desk.get("id"))}
-                for row in self._rows(key, request):
+                rows = self._rows(key, request) if approvals or self.view != APPROVALS_VIEW else []
+                for row in rows:
                     yield Record(data={**row, **base}, stream_name=self.name, associated_slice=stream_slice)
                 self._visited(updated, stream_slice)
 
@@ -243,30 +303,36 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         return desks
 
     def _changed(self, shared: "SharedRequests", desks: List[Mapping[str, Any]], lower: int,
-                 upper: Optional[int]) -> Dict[str, Dict[str, Tuple[str, int]]]:
-        """`{project key: {issue key: (issue id, updated ms)}}` of the desks' issues changed in the window."""
+                 upper: Optional[int]) -> Dict[str, Dict[str, Tuple[str, int, bool]]]:
+        """`{project key: {issue key: (issue id, updated ms, may have approvals)}}` of the desks' issues changed in the
+        window. With `request_approvals` selected the search also asks for the Approvals field (every stream of the
+        read asks for the same fields, so one search serves them all)."""
         keys = sorted({str(d.get("projectKey")) for d in desks if d.get("projectKey")})
         clauses = base_clauses(self.config) + ["project in (" + ", ".join(jql_quote(k) for k in keys) + ")"]
         clauses += lower_bound_clauses(lower, bounded=True)
         if upper is not None:
             clauses.append(f"updated < {int(upper)}")
         jql = " AND ".join(clauses)
+        field_id = shared.approvals_field(self._fields_by_id)
+        fields = ["updated"] + ([field_id] if field_id else [])
 
-        def scan() -> Dict[str, Dict[str, Tuple[str, int]]]:
-            found: Dict[str, Dict[str, Tuple[str, int]]] = {}
+        def scan() -> Dict[str, Dict[str, Tuple[str, int, bool]]]:
+            found: Dict[str, Dict[str, Tuple[str, int, bool]]] = {}
             where = f"POST {self.search.path} (Jira Service Management: the service desks' changed issues)"
-            for issue in self.search.scan(self.requester, jql, ["updated"], where):
+            for issue in self.search.scan(self.requester, jql, fields, where):
                 key = str(issue.get("key") or "")
-                updated = jira_ms((issue.get("fields") or {}).get("updated"))
+                issue_fields = issue.get("fields") or {}
+                updated = jira_ms(issue_fields.get("updated"))
                 if key and updated is not None:
-                    found.setdefault(key.rsplit("-", 1)[0], {})[key] = (str(issue.get("id")), updated)
+                    approvals = may_have_approvals(issue.get("fields"), field_id)
+                    found.setdefault(key.rsplit("-", 1)[0], {})[key] = (str(issue.get("id")), updated, approvals)
             return found
 
         # streams whose states agree (a first sync, or states moved together) share one search
-        return shared.get(("changed", jql), self.name, scan, weight=1, requests=False)
+        return shared.get(("changed", jql, tuple(fields)), self.name, scan, weight=1, requests=False)
 
     def _requests(self, shared: SharedRequests, desk: Mapping[str, Any],
-                  wanted: Mapping[str, Tuple[str, int]]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
+                  wanted: Mapping[str, Tuple[str, int, bool]]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
         """(issue key, the request with the expands the selected streams need, or None for approvals) of every wanted
         request of the desk."""
         missing: Set[str] = set(wanted)
