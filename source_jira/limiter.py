@@ -57,6 +57,7 @@ PACE_STEP = 1.0  # requests/s added per second while the pace is what holds requ
 MAX_PAUSE = 300.0  # JiraBackoff's max_header_wait_seconds: a longer wait fails that stream loudly, nobody is paused
 PRESSURE_STATUSES = frozenset({503, 504})
 LOCAL_REASONS = ("jira-per-issue-on-write",)
+FAN_OUT_PREFIX = "jira-per-issue"  # threads whose requests give way to the others' (session.OrderedExecutor's names)
 
 
 def _seconds(value: Optional[str]) -> Optional[float]:
@@ -140,6 +141,7 @@ class AdaptiveLimiter:
         self._accepted: Deque[float] = deque()  # completion times of accepted answers within RATE_WINDOW
         self._first = None  # type: Optional[float]
         self._pace_bound = False  # a request waited for its pace slot since the pace last grew
+        self._others_waiting = 0  # requests of other than fan-out threads waiting in acquire()
 
     # ---------------------------------------------------------------------------------------------------------------
     def delay(self, now: float) -> float:
@@ -169,14 +171,28 @@ class AdaptiveLimiter:
             return self._take(now)
 
     def acquire(self) -> float:
+        """Blocks until this request may start. A request of a fan-out thread (its name starts with FAN_OUT_PREFIX:
+        the issue family's per-issue threads) gives way to every other waiting request: a stream that pages one
+        request after another (a board's issues, a request list) is never queued behind thousands of per-issue
+        calls, and the fan-out still gets every place the others leave."""
+        fan_out = threading.current_thread().name.startswith(FAN_OUT_PREFIX)
         with self._cond:
-            while True:
-                now = self._clock()
-                wait = self.delay(now)
-                if wait <= 0:
-                    return self._take(now)
-                self._note_wait(now, wait)
-                self._cond.wait(None if wait == math.inf else min(wait, 1.0))
+            if not fan_out:
+                self._others_waiting += 1
+            try:
+                while True:
+                    now = self._clock()
+                    wait = self.delay(now)
+                    if wait <= 0 and (not fan_out or self._others_waiting == 0):
+                        return self._take(now)
+                    if wait > 0:
+                        self._note_wait(now, wait)
+                    # the limit full: until a place is given back; a fan-out giving way: until the others took theirs
+                    self._cond.wait(None if wait == math.inf else 1.0 if wait <= 0 else min(wait, 1.0))
+            finally:
+                if not fan_out:
+                    self._others_waiting -= 1
+                    self._cond.notify_all()  # fan-out threads that gave way look again
 
     def _note_wait(self, now: float, wait: float) -> None:
         if self.pace and wait != math.inf and wait <= self._next_slot - now:

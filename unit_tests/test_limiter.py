@@ -237,6 +237,32 @@ def test_a_waiting_thread_starts_when_a_place_is_given_back():
     thread.join(5)
 
 
+def test_a_fan_out_request_gives_way_to_any_other_waiting_request():
+    """Per-issue threads (named FAN_OUT_PREFIX-…) wait while another thread waits for a place: a stream paging one
+    request after another is never queued behind the fan-out; the fan-out then gets the next place."""
+    lim = AdaptiveLimiter(ceiling=1, start=1)
+    ticket = lim.acquire()
+    order = []
+
+    def take(who):
+        t = lim.acquire()
+        order.append(who)
+        lim.release(t, 200, {})
+
+    fan_out = threading.Thread(target=take, args=("fan-out",), name=f"{budget.FAN_OUT_PREFIX}-0", daemon=True)
+    fan_out.start()
+    fan_out.join(0.2)
+    assert fan_out.is_alive() and not order  # waiting first
+    other = threading.Thread(target=take, args=("pages",), name="worker-0", daemon=True)
+    other.start()
+    threading.Event().wait(0.2)
+    lim.release(ticket, 200, {})
+    fan_out.join(5)
+    other.join(5)
+    assert order == ["pages", "fan-out"]
+    assert lim.in_flight == 0
+
+
 def test_config_makes_one_limiter_per_source_and_can_turn_it_off():
     assert budget.from_config({}).ceiling == budget.CEILING_DEFAULT == 16
     assert budget.from_config({"num_workers": 4}).limit == 4

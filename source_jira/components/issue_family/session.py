@@ -32,7 +32,7 @@ from source_jira.components.issue_family.backend import search_for
 from source_jira.components.issue_family.index import IssueIndex
 from source_jira.components.issue_family.jql import window_jql
 from source_jira.components.pagination import PageProgress
-from source_jira.limiter import CEILING_DEFAULT
+from source_jira.limiter import CEILING_DEFAULT, FAN_OUT_PREFIX
 
 SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "pull_requests")  # streams that read the same search pages
 CHANGELOG_VIEWS = ("issue_changelogs", "issue_field_history")  # streams that read the same bulkfetch pages
@@ -222,7 +222,7 @@ class SyncSession:
             if self._closed:
                 raise AirbyteTracedException(message="The issue family's sync session is closed.", failure_type=FailureType.system_error)
             if self._per_issue_pool is None:
-                self._per_issue_pool = OrderedExecutor(self.per_issue_threads, "jira-per-issue")
+                self._per_issue_pool = OrderedExecutor(self.per_issue_threads, FAN_OUT_PREFIX)
             return self._per_issue_pool.submit(order, function, *args)
 
     def per_issue_in_order(self, work: Iterable[Tuple[Any, Optional[Callable[[], Any]]]],
