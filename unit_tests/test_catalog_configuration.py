@@ -64,14 +64,21 @@ def test_permission_schemes_with_grants():
     assert_records_match_schema("permission_schemes", records, config)
 
 
+def _bulk_tabs(tabs: list, start: int = 0, is_last: bool = True, total: int = None) -> dict:
+    """Jira Cloud's "Get bulk screen tabs" page: each tab as {screenId, tabId, tabName}."""
+    values = [{"screenId": s, "tabId": t, "tabName": n} for s, t, n in tabs]
+    return {"isLast": is_last, "maxResults": 100, "startAt": start, "total": total if total is not None else start + len(values),
+            "values": values}
+
+
 def test_screen_tabs_and_fields_keyed_by_their_parents():
     config = base_config()
     screens = page([{"id": 1, "name": "Default Screen"}, {"id": 2, "name": "Bug Screen"}])
+    # tab ids are only unique per screen, field ids repeat on every tab they sit on
+    bulk = _bulk_tabs([(1, 10000, "Field Tab"), (1, 10001, "Details"), (2, 10000, "Field Tab")])
     with HttpMocker() as http:
         get(http, "screens", screens, maxResults="50")
-        # tab ids are only unique per screen, field ids repeat on every tab they sit on
-        get(http, "screens/1/tabs", [{"id": 10000, "name": "Field Tab"}, {"id": 10001, "name": "Details"}])
-        get(http, "screens/2/tabs", [{"id": 10000, "name": "Field Tab"}])
+        get(http, "screens/tabs", bulk, screenId=["1", "2"], maxResult="100")
         get(http, "screens/1/tabs/10000/fields", [{"id": "summary", "name": "Summary"}, {"id": "customfield_10016", "name": "Story Points", "type": "number"}])
         get(http, "screens/1/tabs/10001/fields", [{"id": "summary", "name": "Summary"}])
         get(http, "screens/2/tabs/10000/fields", [{"id": "summary", "name": "Summary"}])
@@ -83,12 +90,30 @@ def test_screen_tabs_and_fields_keyed_by_their_parents():
 
     with HttpMocker() as http:
         get(http, "screens", screens, maxResults="50")
-        get(http, "screens/1/tabs", [{"id": 10000, "name": "Field Tab"}, {"id": 10001, "name": "Details"}])
-        get(http, "screens/2/tabs", [{"id": 10000, "name": "Field Tab"}])
+        get(http, "screens/tabs", bulk, screenId=["1", "2"], maxResult="100")
         tabs = records_of(read_stream("screen_tabs", config))
-    assert sorted((r["screenId"], r["id"]) for r in tabs) == [(1, 10000), (1, 10001), (2, 10000)]
+    # the per-screen form of a tab ({id, name}) with its screen's id, as Jira's screens/{id}/tabs gives it
+    assert sorted((r["screenId"], r["id"], r["name"]) for r in tabs) == [(1, 10000, "Field Tab"), (1, 10001, "Details"), (2, 10000, "Field Tab")]
+    assert all(set(r) == {"screenId", "id", "name"} for r in tabs), tabs
     assert_unique_pk(tabs, ["screenId", "id"])
     assert_records_match_schema("screen_tabs", tabs, config)
+
+
+def test_screen_tabs_ask_for_100_screens_a_call_and_page_the_tabs():
+    config = base_config()
+    screens = page([{"id": i, "name": f"Screen {i}"} for i in range(1, 151)])
+    first, second = [str(i) for i in range(1, 101)], [str(i) for i in range(101, 151)]
+    # the first 100 screens hold 120 tabs: two pages of at most 100
+    tabs_a = [(i, 10000 + i, "Field Tab") for i in range(1, 101)] + [(i, 20000 + i, "Details") for i in range(1, 21)]
+    tabs_b = [(i, 10000 + i, "Field Tab") for i in range(101, 151)]
+    with HttpMocker() as http:
+        get(http, "screens", screens, maxResults="50")
+        get(http, "screens/tabs", _bulk_tabs(tabs_a[:100], is_last=False, total=120), screenId=first, maxResult="100")
+        get(http, "screens/tabs", _bulk_tabs(tabs_a[100:], start=100, total=120), screenId=first, maxResult="100", startAt="100")
+        get(http, "screens/tabs", _bulk_tabs(tabs_b), screenId=second, maxResult="100")
+        tabs = records_of(read_stream("screen_tabs", config))
+    assert sorted((r["screenId"], r["id"]) for r in tabs) == sorted((s, t) for s, t, _ in tabs_a + tabs_b)
+    assert_unique_pk(tabs, ["screenId", "id"])
 
 
 FILTER_EXPAND = "description,owner,jql,viewUrl,searchUrl,favourite,favouritedCount,sharePermissions,editPermissions,isWritable,subscriptions,approximateLastUsed"
@@ -99,21 +124,46 @@ def test_filters_and_filter_sharing():
     filters = page([{"id": "10000", "name": "Board filter", "owner": user(1, email=None), "jql": "project = ALPHA", "favourite": False,
                      "sharePermissions": [{"id": 1, "type": "project", "project": {"id": "10000", "key": "ALPHA"}}]},
                     {"id": "10001", "name": "Open bugs", "owner": user(2, email=False), "jql": "issuetype = Bug", "description": None,
-                     "sharePermissions": [{"id": 2, "type": "group", "group": {"name": "developers", "groupId": "g-1"}}]}])
+                     "sharePermissions": [{"id": 2, "type": "group", "group": {"name": "developers", "groupId": "g-1"}},
+                                          {"id": 3, "type": "user", "user": user(4, email=None)}]},
+                    {"id": "10002", "name": "Private", "sharePermissions": []}])
     with HttpMocker() as http:
-        get(http, "filter/search", filters, expand=FILTER_EXPAND, maxResults="50")
-        get(http, "filter/10000/permission", [{"id": 1, "type": "project", "project": {"id": "10000", "key": "ALPHA"}}])
-        get(http, "filter/10001/permission", [{"id": 2, "type": "group", "group": {"name": "developers", "groupId": "g-1"}},
-                                              {"id": 3, "type": "user", "user": user(4, email=None)}])
+        # the share permissions come with the filter list: no call per filter
+        get(http, "filter/search", filters, expand="sharePermissions", maxResults="50")
         shares = records_of(read_stream("filter_sharing", config))
     assert sorted((r["filterId"], r["id"]) for r in shares) == [("10000", 1), ("10001", 2), ("10001", 3)]
+    assert next(r for r in shares if r["id"] == 2)["group"] == {"name": "developers", "groupId": "g-1"}
     assert_records_match_schema("filter_sharing", shares, config)
 
     with HttpMocker() as http:
         get(http, "filter/search", filters, expand=FILTER_EXPAND, maxResults="50")
         records = records_of(read_stream("filters", config))
-    assert [r["id"] for r in records] == ["10000", "10001"]
+    assert [r["id"] for r in records] == ["10000", "10001", "10002"]
     assert_records_match_schema("filters", records, config)
+
+
+def test_filter_sharing_pages_through_the_filter_list():
+    config = base_config()
+    first = [{"id": str(10000 + i), "name": f"F{i}", "sharePermissions": [{"id": i, "type": "global"}]} for i in range(50)]
+    second = [{"id": "10050", "name": "F50", "sharePermissions": [{"id": 50, "type": "loggedin"}, {"id": 51, "type": "global"}]}]
+    with HttpMocker() as http:
+        get(http, "filter/search", page(first, is_last=False, total=51), expand="sharePermissions", maxResults="50")
+        get(http, "filter/search", page(second, start=50, total=51), expand="sharePermissions", maxResults="50", startAt="50")
+        shares = records_of(read_stream("filter_sharing", config))
+    assert len(shares) == 52 and ("10050", 51) in {(r["filterId"], r["id"]) for r in shares}
+    assert_unique_pk(shares, ["filterId", "id"])
+
+
+def test_filter_sharing_fails_loudly_when_a_filter_comes_without_its_share_permissions():
+    config = base_config()
+    filters = page([{"id": "10000", "name": "Shared", "sharePermissions": [{"id": 1, "type": "global"}]},
+                    {"id": "10001", "name": "Expand not honoured"}])
+    with HttpMocker() as http:
+        get(http, "filter/search", filters, expand="sharePermissions", maxResults="50")
+        output = read_stream("filter_sharing", config, expecting_exception=True)
+    assert output.errors, "a filter without sharePermissions must not yield zero rows in silence"
+    message = output.errors[-1].trace.error.message
+    assert "sharePermissions" in message and "10001" in message, message
 
 
 def test_dashboards_page_with_startat_and_total():

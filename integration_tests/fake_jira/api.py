@@ -1203,6 +1203,51 @@ def screen_tabs(req: Req):
     return [{"id": t[0], "name": t[1]} for t in s["tabs"]]
 
 
+BULK_TABS_MAX_IDS = 100  # screenId (or tabId) values one bulk call takes
+BULK_TABS_MAX_RESULT = 100  # documented: "The maximum number is 100"
+
+
+def _bulk_ids(req: Req, name: str) -> list[int]:
+    values = req.query.get(name) or []
+    if len(values) > BULK_TABS_MAX_IDS:
+        raise HttpError(400, [f"The number of {name} values must not exceed {BULK_TABS_MAX_IDS}."])
+    out = []
+    for v in values:
+        try:
+            out.append(int(v))
+        except ValueError:
+            raise HttpError(400, [f"The '{name}' parameter must be a number, not '{v}'."]) from None
+    return out
+
+
+@route("GET", API + "/screens/tabs")
+def screen_tabs_bulk(req: Req):
+    """Jira Cloud's "Get bulk screen tabs" (Cloud only: CLOUD_ONLY): ``screenId`` and/or ``tabId`` repeated (at most
+    100 each), ``startAt``, ``maxResult`` (singular; default and maximum 100, more is a 400 here). Neither id given is
+    Jira's documented 400. Answer: a page ``{isLast, maxResults, startAt, total, values: [{screenId, tabId, tabName}]}``,
+    screens in the order asked, tabs in screen order; unknown ids match nothing."""
+    screen_ids, tab_ids = _bulk_ids(req, "screenId"), _bulk_ids(req, "tabId")
+    if not screen_ids and not tab_ids:
+        raise HttpError(400, ["The screen ID or the tab ID is empty."])
+    start = req.qint("startAt", 0)
+    mx = req.qint("maxResult", BULK_TABS_MAX_RESULT)
+    if start < 0:
+        raise HttpError(400, ["The 'startAt' parameter must not be negative."])
+    if not 1 <= mx <= BULK_TABS_MAX_RESULT:
+        raise HttpError(400, [f"The 'maxResult' parameter must be between 1 and {BULK_TABS_MAX_RESULT}."])
+    by_id = {s["id"]: s for s in req.site.screens}
+    wanted_tabs = set(tab_ids)
+    if screen_ids:
+        chosen = [by_id[i] for i in dict.fromkeys(screen_ids) if i in by_id]
+    else:
+        chosen = list(req.site.screens)
+    tabs = [{"screenId": s["id"], "tabId": t[0], "tabName": t[1]} for s in chosen for t in s["tabs"]
+            if not wanted_tabs or t[0] in wanted_tabs]
+    chunk = tabs[start:start + mx]
+    return {"isLast": start + len(chunk) >= len(tabs), "maxResults": mx, "startAt": start, "total": len(tabs),
+            "values": chunk}
+
+
 @route("GET", API + "/screens/{screenId}/tabs/{tabId}/fields")
 def screen_tab_fields(req: Req):
     s = _screen(req)
@@ -1742,7 +1787,7 @@ CLOUD_ONLY = frozenset(API + t for t in (
     "/field/{fieldId}/context/projectmapping", "/label", "/issuetypescheme", "/issuetypescreenscheme",
     "/fieldconfiguration", "/workflowscheme", "/workflows/search", "/screenscheme", "/statuses/search",
     "/filter/search", "/filter/my", "/auditing/record", "/priority/search", "/resolution/search",
-    "/priorityscheme", "/dashboard/search",
+    "/priorityscheme", "/dashboard/search", "/screens/tabs",
 ))
 
 
