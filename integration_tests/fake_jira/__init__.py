@@ -46,7 +46,8 @@ serves the same site as a self-hosted Jira Data Center 9.12 would, strictly:
   ``workflow`` (list by name). 404 there (Cloud only): project/search, users/search, group/bulk, field contexts and
   options, label, issuetypescheme, issuetypescreenscheme, fieldconfiguration, workflowscheme, workflows/search,
   screenscheme, filter/search, filter/my, auditing/record, project/{id}/email, project/{id}/component,
-  priority/search, resolution/search, priorityscheme, statuses/search, field/search, dashboard/search, dev-status.
+  priority/search, resolution/search, priorityscheme, statuses/search, field/search, dashboard/search, dev-status,
+  screens/tabs (bulk screen tabs).
 * ground truth: ``STREAM_PKS_DC`` — the Cloud streams minus ``CLOUD_ONLY_STREAMS`` (and Cloud's two unoffered
   aliases field_configurations / notification_schemes), users/myself/users_groups_detailed by ``key``,
   issue_watchers/issue_votes by (issueId, key), groups by ``name``, group_members by (groupName, key), workflows by

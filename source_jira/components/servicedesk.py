@@ -32,14 +32,13 @@ fetched once, with every expand the selected streams need, and handed to each of
 
 from __future__ import annotations
 
-import copy
+import functools
 import threading
 from types import MappingProxyType
 from dataclasses import InitVar, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.declarative.requesters.requester import HttpMethod
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
 from source_jira.components.config import DATACENTER, deployment_of
@@ -206,12 +205,12 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
     requester: HttpRequester  # the issue search (POST)
     desk_requester: HttpRequester  # GET servicedesk: 404/403 skip the stream with one WARN
     request_requester: HttpRequester  # per-request GETs: a request gone meanwhile (404) is skipped
+    get_requester: Optional[HttpRequester] = None  # GET field (platform API): the Approvals field's id
     cursor: Any = None
     name: str = ""
 
     _holder: Any = None
     _own: Optional[SharedRequests] = None
-    _get: Optional[HttpRequester] = None
 
     def _session(self) -> Any:
         if self._holder is None:
@@ -247,13 +246,10 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
     def _fields_by_id(self) -> Mapping[str, Mapping[str, Any]]:
         """The site's fields (`GET field`, platform API): the issue family's list of this read when there is one (one
         request per read, shared with `issues`), else one request of this stream's own."""
-        if self._get is None:  # the search requester (POST), as a GET: same site, API version, auth and error policy
-            self._get = copy.copy(self.requester)
-            self._get._http_method = HttpMethod.GET
         session = self._session()
         if session is not None and callable(getattr(session, "field_names", None)):
-            return session.field_names(self._get)
-        return {f["id"]: f for f in send_json(self._get, "field", expect_list=True) if isinstance(f, Mapping) and f.get("id")}
+            return session.field_names(self.get_requester)
+        return {f["id"]: f for f in send_json(self.get_requester, "field", expect_list=True) if isinstance(f, Mapping) and f.get("id")}
 
     def _bounds(self, stream_slice: Optional[StreamSlice]) -> Tuple[int, Optional[int]]:
         """The search's `updated >= lower` (floored to the minute) of the CDK's slice; no upper bound: the state is the
@@ -286,14 +282,34 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
             wanted = changed.get(str(desk.get("projectKey")), {})
             if not wanted:
                 continue
-            for key, request in self._requests(shared, desk, wanted):
-                issue_id, updated, approvals = wanted[key]
+            for (key, request), rows in self._in_order(self._work(shared, desk, wanted)):
+                issue_id, updated, _ = wanted[key]
                 base = {"issueId": str(issue_id), "issueKey": key, "issueUpdated": str(updated),
                         "serviceDeskId": str(desk.get("id"))}
-                rows = self._rows(key, request) if approvals or self.view != APPROVALS_VIEW else []
+                if rows is None:  # no call of its own: approvals, none (its field says so); else the request's rows
+                    rows = [] if self.view == APPROVALS_VIEW else self._rows(key, request)
                 for row in rows:
                     yield Record(data={**row, **base}, stream_name=self.name, associated_slice=stream_slice)
                 self._visited(updated, stream_slice)
+
+    def _work(self, shared: SharedRequests, desk: Mapping[str, Any], wanted: Mapping[str, Tuple[str, int, bool]]
+              ) -> Iterator[Tuple[Tuple[str, Optional[Mapping[str, Any]]], Optional[Any]]]:
+        """((key, request), a call of its own or None) per wanted request: `request_approvals` calls the approval
+        list of each request that may have approvals (run concurrently by `_in_order`); the other streams' rows come
+        with the request."""
+        for key, request in self._requests(shared, desk, wanted):
+            call = self.view == APPROVALS_VIEW and wanted[key][2]
+            yield (key, request), functools.partial(self._rows, key, request) if call else None
+
+    def _in_order(self, work: Iterable[Tuple[Any, Optional[Any]]]) -> Iterator[Tuple[Any, Any]]:
+        """(item, its call's answer or None), in `work`'s order; the calls run on the read's per-issue threads (the
+        request budget has them give way to paging streams), or here, one after another, outside a sync session."""
+        session = self._session()
+        if session is not None and callable(getattr(session, "per_issue_in_order", None)):
+            yield from session.per_issue_in_order(work, (-1,))
+            return
+        for item, call in work:
+            yield item, None if call is None else call()
 
     def _desks(self) -> List[Mapping[str, Any]]:
         projects = {str(p).strip() for p in (self.config.get("projects") or []) if str(p).strip()}
