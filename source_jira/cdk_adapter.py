@@ -3,6 +3,8 @@ pyproject.toml). Python because the CDK offers no public hook for any of it:
 * every HttpRequester of every stream built gets this connector's transport (source_jira/transport.py) mounted on its
   session (`HttpRequester._http_client._session`): the factory's constructor table is wrapped for streams, and
   each built stream is searched for its requesters (parents built by the CDK's second factory included);
+* with the read's request budget on, a requester's session drops the manifest's api_budget
+  (`LimiterSession._api_budget`): the budget keeps `max_requests_per_second` itself;
 * `read` and `check` build only the streams they need (`_streams_by_name`, `_select_streams`);
 * the CDK's record queue is bounded (`_concurrent_source._queue`);
 * the resolved manifest is read for stream names, cursors and the spec (`_source_config`);
@@ -43,6 +45,7 @@ from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor imp
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import DeclarativeStream as DeclarativeStreamModel
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import StateDelegatingStream as StateDelegatingStreamModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
     CustomFormatConcurrentStreamStateConverter,
 )
@@ -152,10 +155,18 @@ def mount_transport(requester: Any, config: Mapping[str, Any], settings: Transpo
         raise CdkShapeError(f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): HttpRequester._http_client._session")
     if isinstance(session.get_adapter("https://"), GuardedAdapter):
         return
+    limiter = settings.limiter_for(config)
     adapter = GuardedAdapter(Timeouts.from_config(config, check=settings.check), ca_pem=(config or {}).get("ca_certificate"),
-                             limiter=settings.limiter_for(config))
+                             limiter=limiter)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    if limiter is not None:
+        # The read's budget keeps `max_requests_per_second` itself, where requests leave, and pauses everyone on a
+        # Retry-After: the manifest's api_budget (for the manifest-only form, and `adaptive_concurrency: false`)
+        # would only count every request a second time, under a lock of its own (a fifth of a catalog read's CPU).
+        if not isinstance(getattr(session, "_api_budget", None), APIBudget):
+            raise CdkShapeError(f"airbyte-cdk is not the version source-jira was written for ({PINNED_CDK}): LimiterSession._api_budget")
+        session._api_budget = APIBudget(policies=[])
     handler = getattr(requester, "error_handler", None)
     if settings.check and hasattr(handler, "cap_retries"):
         handler.cap_retries(CHECK_RETRIES)

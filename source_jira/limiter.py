@@ -17,8 +17,8 @@ threads):
   it (when at least `PACE_EVIDENCE` answers show that rate). From then on the pace is what answers rate signals: a
   429 cuts it (to 4/5 of the accepted rate, at most 4/5 of itself) and leaves the in-flight limit alone (it only
   has to cover latency now), a near-limit warning holds it, and it grows by `PACE_STEP` request/s per second while
-  it is what holds requests back and Jira says nothing. `max_requests_per_second` (the manifest's api_budget) stays
-  a hard ceiling on top: this only ever slows down.
+  it is what holds requests back and Jira says nothing. `max_requests_per_second` stays a hard ceiling on top, kept
+  here where requests leave (with the budget on, the manifest's api_budget is dropped: cdk_adapter.mount_transport).
 * when the next request may start (`not_before`): a `Retry-After` (or, for points-based quotas on OAuth traffic,
   `Beta-Retry-After`; the longer of the two) on a 429 or 503 pauses every new request until then, not only the
   thread that was told. Without either, a 429's `X-RateLimit-Reset` is used. A wait over `MAX_PAUSE` (5 minutes) pauses
@@ -120,8 +120,8 @@ class AdaptiveLimiter:
     def __init__(self, ceiling: int = CEILING_DEFAULT, start: int = START, floor: int = FLOOR,
                  clock: Callable[[], float] = time.monotonic, max_rate: Optional[float] = None) -> None:
         self.ceiling = max(1, int(ceiling))
-        # `max_requests_per_second`, kept here too, where requests really leave: the CDK's api_budget counts a
-        # request before this budget may hold it, so requests held here could otherwise leave in a bunch past it.
+        # `max_requests_per_second`, kept here, where requests really leave (the CDK's api_budget would count a
+        # request before this budget may hold it, so held requests could leave in a bunch past it; it is dropped).
         # The same windows as the manifest's: ceil(r) in any second, max(floor(60 r), ceil(r) + 1) in any minute.
         self._windows = [] if not max_rate else [
             (max(1, math.ceil(max_rate)), 1.0),
@@ -135,13 +135,16 @@ class AdaptiveLimiter:
         self.cuts = 0  # multiplicative decreases so far
         self.pauses = 0  # shared pauses so far
         self._clock = clock
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # waiting requests of other than fan-out threads
+        self._fan_cond = threading.Condition(self._lock)  # waiting requests of fan-out threads
         self._next_slot = 0.0
         self._last_cut = -math.inf
         self._accepted: Deque[float] = deque()  # completion times of accepted answers within RATE_WINDOW
         self._first = None  # type: Optional[float]
         self._pace_bound = False  # a request waited for its pace slot since the pace last grew
         self._others_waiting = 0  # requests of other than fan-out threads waiting in acquire()
+        self._fan_waiting = 0  # requests of fan-out threads waiting in acquire()
 
     # ---------------------------------------------------------------------------------------------------------------
     def delay(self, now: float) -> float:
@@ -176,8 +179,11 @@ class AdaptiveLimiter:
         request after another (a board's issues, a request list) is never queued behind thousands of per-issue
         calls, and the fan-out still gets every place the others leave."""
         fan_out = threading.current_thread().name.startswith(FAN_OUT_PREFIX)
-        with self._cond:
-            if not fan_out:
+        cond = self._fan_cond if fan_out else self._cond
+        with self._lock:
+            if fan_out:
+                self._fan_waiting += 1
+            else:
                 self._others_waiting += 1
             try:
                 while True:
@@ -187,12 +193,28 @@ class AdaptiveLimiter:
                         return self._take(now)
                     if wait > 0:
                         self._note_wait(now, wait)
-                    # the limit full: until a place is given back; a fan-out giving way: until the others took theirs
-                    self._cond.wait(None if wait == math.inf else 1.0 if wait <= 0 else min(wait, 1.0))
+                    # the limit full, or a fan-out giving way: until woken (`_wake`), at most a second; a pause or
+                    # the pace: until it is over
+                    cond.wait(1.0 if wait == math.inf or wait <= 0 else min(wait, 1.0))
             finally:
-                if not fan_out:
+                if fan_out:
+                    self._fan_waiting -= 1
+                else:
                     self._others_waiting -= 1
-                    self._cond.notify_all()  # fan-out threads that gave way look again
+                    if not self._others_waiting:
+                        self._wake()  # the places the others left go to the fan-out
+
+    def _wake(self) -> None:
+        """Wake as many waiting requests as there are free places, the others' first (one wake-up per place, not
+        every waiting thread on every answer: with dozens of threads that was a good part of a read's CPU)."""
+        free = int(self.limit) - self.in_flight
+        if free <= 0:
+            return
+        if self._others_waiting:
+            self._cond.notify(free)
+            free -= self._others_waiting
+        if free > 0 and self._fan_waiting:
+            self._fan_cond.notify(free)
 
     def _note_wait(self, now: float, wait: float) -> None:
         if self.pace and wait != math.inf and wait <= self._next_slot - now:
@@ -218,7 +240,7 @@ class AdaptiveLimiter:
             try:
                 self._learn(ticket, now, full, status, headers or {}, error)
             finally:
-                self._cond.notify_all()
+                self._wake()
 
     def _learn(self, ticket: float, now: float, full: bool, status: Optional[int], headers: Mapping[str, str],
                error: Optional[BaseException]) -> None:

@@ -321,3 +321,19 @@ def test_max_requests_per_second_is_kept_where_requests_leave():
     assert sum(1 for u in sent if u < sent[0] + 60) <= 150  # and 60 × 2.5 in any minute
     assert budget.from_config({"max_requests_per_second": 4})._windows == [(4, 1.0), (240, 60.0)]
     assert budget.from_config({})._windows == []
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_the_manifests_api_budget_counts_only_when_the_budget_is_off(adaptive):
+    """With the budget on, it keeps `max_requests_per_second` itself: the CDK's api_budget would count every request
+    a second time; off (and in the manifest-only form) the api_budget is the ceiling."""
+    from source_jira import cdk_adapter
+    from source_jira.source import SourceJira
+    from unit_tests.conftest import base_config
+
+    config = base_config(max_requests_per_second=2, adaptive_concurrency=adaptive)
+    streams = cdk_adapter.streams_by_name(SourceJira(config=config), ["projects", "issues"])
+    sessions = [r._http_client._session for r in cdk_adapter.requesters_in(streams)]
+    assert sessions
+    for session in sessions:
+        assert bool(session._api_budget._policies) is not adaptive

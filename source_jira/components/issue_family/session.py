@@ -217,7 +217,7 @@ class SyncSession:
         """Run one issue's request(s) of a per-issue stream (children.py) on the session's per-issue threads: at most
         `per_issue_threads` in flight for the whole read, whatever the number of streams and windows, the oldest window
         first (`order`: the window's start and first position; the default goes before every window). Every request
-        still goes through the stream's requester, so the connector's rate limit (`api_budget`) applies to them."""
+        still goes through the stream's requester and the read's request budget (source_jira/limiter.py)."""
         with self._lock:
             if self._closed:
                 raise AirbyteTracedException(message="The issue family's sync session is closed.", failure_type=FailureType.system_error)
