@@ -16,6 +16,7 @@ records are the feed itself, one call per 1,000).
 from __future__ import annotations
 
 import threading
+from array import array
 from dataclasses import InitVar, dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from urllib.parse import parse_qs, urlparse
@@ -48,7 +49,9 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
         self.name = self.name or (parameters or {}).get("name", "")
         self._allowed: Dict[str, bool] = {}  # issue id -> in scope (asked once per read, whichever window asks first)
         self._scope_lock = threading.Lock()
-        self._listed: List[Tuple[int, int]] = []  # this read's feed: (updatedTime, worklogId), oldest first
+        # this read's feed, oldest first: worklog ids and their updatedTime by position (16 bytes a worklog, not ~130
+        # as tuples of ints: a site's whole feed is held for the read)
+        self._ids, self._times = array("q"), array("q")
         self.windows = None if self.deleted else WindowedCursor(self.cursor, self.name, self._plan, children_floor=False,
                                                                 open_windows=gated_windows(self.config))
 
@@ -61,14 +64,18 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
             for value in values:  # a worklog edited while the feed is listed comes twice: its newest time counts
                 worklog_id, updated = int(value["worklogId"]), int(value.get("updatedTime") or 0)
                 newest[worklog_id] = max(updated, newest.get(worklog_id, updated))
-        self._listed = sorted((updated, worklog_id) for worklog_id, updated in newest.items())
+        order = sorted(newest)
+        order.sort(key=newest.__getitem__)  # by time, then id (stable)
+        self._ids, self._times = array("q", order), array("q", (newest[worklog_id] for worklog_id in order))
+        del order, newest
+        times, count = self._times, len(self._times)
         cuts: List[Tuple[int, int]] = []
         position = BATCH
-        while position < len(self._listed):
-            while position < len(self._listed) and self._listed[position][0] == self._listed[position - 1][0]:
+        while position < count:
+            while position < count and times[position] == times[position - 1]:
                 position += 1  # a window ends where the time changes: the next one starts strictly later
-            if position < len(self._listed):
-                cuts.append((self._listed[position][0], position))
+            if position < count:
+                cuts.append((times[position], position))
             position += BATCH
         return cut_windows([(coarse[0][0], coarse[-1][1])], lambda lower, upper: cuts)
 
@@ -104,9 +111,9 @@ class WorklogFeedRetriever(SessionBound, CursorOwnedRetriever):
                                  stream_name=self.name, associated_slice=stream_slice)
             return
         window = Window.of(stream_slice)
-        listed = self._listed[window.first: len(self._listed) if window.stop is None else window.stop]
-        if listed:
-            yield from self._list(self._fetch([worklog_id for _, worklog_id in listed]), stream_slice)
+        ids = self._ids[window.first: len(self._ids) if window.stop is None else window.stop].tolist()
+        if ids:
+            yield from self._list(self._fetch(ids), stream_slice)
         self.windows.window_done(stream_slice, covered=True)
 
     def _fetch(self, ids: List[int]) -> List[Mapping[str, Any]]:
