@@ -82,8 +82,11 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
             confirm_deployment(config, logger)  # one anonymous request: says which server this is, or fails in one line
         if selected:
             # the issue family shares search pages only between the streams this catalog selects
-            with self._issue_family.open(names, per_issue_threads=ceiling_of(config)):
-                yield from cdk_adapter.concurrent_read(self, selected)
+            try:
+                with self._issue_family.open(names, per_issue_threads=ceiling_of(config)):
+                    yield from cdk_adapter.concurrent_read(self, selected)
+            finally:
+                self._transport.connections.close()  # the read's connections (transport.SharedConnections)
 
     def stream_names(self) -> List[str]:
         """The names of the manifest's streams, without building any."""

@@ -13,9 +13,10 @@ import ipaddress
 import os
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -217,14 +218,35 @@ def _naming_request(chunks: Iterator[Any], request: Optional[requests.PreparedRe
         raise
 
 
+class SharedConnections:
+    """One read's connections: a single urllib3 pool manager (and trust context per CA setting) behind every
+    requester's adapter. The CDK gives each requester a session of its own, so without this a connection opened by
+    one stream never serves another: a catalog read opened a few hundred TLS connections (handshakes on both sides,
+    a CA bundle loaded for each) where its ceiling of requests in flight needs a few dozen. Owned by
+    cdk_adapter.TransportSettings (one per source, so per read); `close` at the read's end."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.manager: Any = None
+        self.contexts: Dict[Any, ssl.SSLContext] = {}
+
+    def close(self) -> None:
+        with self.lock:
+            manager, self.manager = self.manager, None
+        if manager is not None:
+            manager.clear()
+
+
 class GuardedAdapter(HTTPAdapter):
     """requests' adapter with the guards of this module."""
 
-    def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50, ca_pem: Optional[str] = None, limiter: Any = None) -> None:
+    def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50, ca_pem: Optional[str] = None, limiter: Any = None,
+                 shared: Optional[SharedConnections] = None) -> None:
         self.timeouts = timeouts
         self.limiter = limiter  # the read's shared budget (limiter.AdaptiveLimiter), None: requests are not held
         self.ca_pem = ca_pem  # the config's `ca_certificate`: trusted on top of the usual authorities
-        self._contexts: dict = {}
+        self.shared = shared  # the read's connections, None: this adapter's own pools
+        self._contexts: Dict[Any, ssl.SSLContext] = shared.contexts if shared is not None else {}
         self._pool_keys: dict = {}  # (scheme, host, port, verify, cert) -> what build_connection_pool_key_attributes gives
         self._ca_kinds: dict = {}  # CA bundle path -> "file" or "dir"
         super().__init__(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize, max_retries=stale_connection_retry())
@@ -265,14 +287,35 @@ class GuardedAdapter(HTTPAdapter):
             conn.ca_certs = location
 
     def _context(self, verify: Any) -> ssl.SSLContext:
-        key = verify if isinstance(verify, str) else True
-        if key not in self._contexts:
-            self._contexts[key] = trust_context(self.ca_pem, verify if isinstance(verify, str) else None)
-        return self._contexts[key]
+        key = (verify if isinstance(verify, str) else True, self.ca_pem)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._contexts.setdefault(key, trust_context(self.ca_pem, verify if isinstance(verify, str) else None))
+        return context
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        shared = getattr(self, "shared", None)
+        if shared is not None:
+            with shared.lock:
+                if shared.manager is not None:
+                    self._pool_connections, self._pool_maxsize, self._pool_block = connections, maxsize, block
+                    self.poolmanager = shared.manager
+                    return
+                self._own_poolmanager(connections, maxsize, block, **pool_kwargs)
+                shared.manager = self.poolmanager
+                return
+        self._own_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def _own_poolmanager(self, connections: int, maxsize: int, block: bool, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
+
+    def close(self) -> None:
+        """A session closing (a stream done) leaves the read's shared connections to the others."""
+        if self.shared is None:
+            return super().close()
+        for proxy in self.proxy_manager.values():
+            proxy.clear()
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
              cert: Any = None, proxies: Any = None) -> requests.Response:

@@ -129,7 +129,8 @@ def test_the_fast_cursor_parser_gives_what_strptime_gives():
         texts.append(base + fraction + offset)
     texts += ["2024-02-30T10:00:00.000+0000", "2024-13-01T10:00:00.000+0000", "2024-3-01T10:00:00.000+0000",
               "2024-03-01 10:00:00.000+0000", "2024-03-01T10:00:00.0000000+0000", "2024-03-01T10:00:00.000+00",
-              "2024-03-01T24:00:00.000+0000", "2024-03-01T10:00:00.000+0000 ", "١٩٧٠-01-01T00:00:00.000+0000"]
+              "2024-03-01T24:00:00.000+0000", "2024-03-01T10:00:00.000+0000 ", "١٩٧٠-01-01T00:00:00.000+0000",
+              "1700000000000", "0", "20240301100000", 1700000000000, "١٧٠٠٠٠٠٠٠٠٠٠٠"]
     for fmt in FastDatetimeParser.FORMATS:
         for text in texts:
             try:
@@ -163,3 +164,63 @@ def test_every_datetime_cursor_of_a_built_stream_parses_fast():
     assert per_partition
     made = per_partition[0]._cursor_factory.create(stream_state={}, runtime_lookback_window=None)
     assert isinstance(made._connector_state_converter._parser, cdk_adapter.FastDatetimeParser)
+
+
+# --------------------------------------------------------------------------------------------- per-request work once
+def test_a_window_slice_hashes_and_compares_as_the_stream_slice_it_stands_for():
+    from airbyte_cdk.sources.types import StreamSlice
+
+    from source_jira.components.issue_family.windows import Window, WindowSlice
+
+    window = Window(start=1_700_000_000_000, end=1_700_000_600_000, first=0, stop=500, query_lower=1_700_000_000_000,
+                    query_upper=1_700_000_600_000, index_lower=0, index_upper=None, sync_lower=0)
+    made = window.to_slice()
+    plain = StreamSlice(partition={}, cursor_slice=dict(made.cursor_slice))
+    assert isinstance(made, WindowSlice)
+    assert hash(made) == hash(plain) == hash(made) and made == plain
+    assert {plain: 1}[made] == 1
+
+
+def test_the_basic_auth_header_is_worked_out_once_per_authenticator(monkeypatch):
+    import base64
+
+    from airbyte_cdk.sources.declarative.auth.token import BasicHttpAuthenticator
+    from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+
+    from source_jira import cdk_adapter
+    from source_jira.source import SourceJira
+    from unit_tests.conftest import base_config
+
+    config = base_config()
+    source = SourceJira(config=config)
+    streams = cdk_adapter.streams_by_name(source, ["issues", "projects", "sprint_issues"])
+    authenticators = cdk_adapter.components_in(streams, lambda o: isinstance(o, BasicHttpAuthenticator))
+    assert authenticators and all(type(a) is cdk_adapter.OnceBasicHttpAuthenticator for a in authenticators)
+    renders = []
+    original = InterpolatedString.eval
+    monkeypatch.setattr(InterpolatedString, "eval", lambda self, *a, **k: renders.append(1) or original(self, *a, **k))
+    credentials = config["credentials"]
+    expected = "Basic " + base64.b64encode(f"{credentials['email']}:{credentials['api_token']}".encode()).decode()
+    assert [authenticators[0].token for _ in range(3)] == [expected] * 3
+    assert len(renders) == 2  # user and password, once
+
+
+def test_the_environment_s_proxies_are_worked_out_once_per_origin_and_handed_out_as_copies(monkeypatch):
+    import requests
+
+    from source_jira import cdk_adapter
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    session = requests.Session()
+    calls = []
+    original = session.merge_environment_settings
+    session.merge_environment_settings = lambda *a: calls.append(a) or original(*a)
+    cdk_adapter.remember_environment_settings(session)
+    first = session.merge_environment_settings("https://acme.atlassian.net/rest/api/3/myself", {}, None, None, None)
+    assert first["proxies"]["https"] == "http://proxy.example:3128"
+    first["proxies"]["https"] = "changed"
+    again = session.merge_environment_settings("https://acme.atlassian.net/rest/api/3/field", {}, None, None, None)
+    assert again["proxies"]["https"] == "http://proxy.example:3128" and len(calls) == 1
+    bypassed = session.merge_environment_settings("https://internal.example/rest/api/2/myself", {}, None, None, None)
+    assert "https" not in bypassed["proxies"] and len(calls) == 2

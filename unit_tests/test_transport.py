@@ -125,3 +125,69 @@ def test_a_body_cut_short_names_its_request(cut_body_server, stream):
     assert caught.value.request is not None and caught.value.request.url == url
     reason = retry_reason(caught.value)
     assert reason.startswith(f"GET {cut_body_server}/rest/api/3/search/jql: the connection broke mid-response (body cut short: "), reason
+
+
+@pytest.fixture
+def keep_alive_server():
+    """A local HTTP/1.1 server that keeps connections open and counts the connections it accepted."""
+    import http.server
+    import threading
+
+    accepted = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            accepted.append(self.client_address)
+            super().setup()
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", accepted
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_the_sessions_of_one_read_share_their_connections(keep_alive_server, shared):
+    """Each requester has a session of its own; with the read's SharedConnections a connection one of them opened
+    serves the next request of another, and a session closing (its stream done) leaves it to the others."""
+    url, accepted = keep_alive_server
+    connections = transport.SharedConnections() if shared else None
+    sessions = []
+    for _ in range(3):
+        session = requests.Session()
+        session.mount("http://", transport.GuardedAdapter(transport.Timeouts(5, 5, 25), shared=connections))
+        sessions.append(session)
+    for session in sessions:
+        assert session.get(f"{url}/rest/api/3/myself").status_code == 200
+    sessions[0].close()
+    assert sessions[1].get(f"{url}/rest/api/3/myself").status_code == 200
+    assert len(accepted) == (1 if shared else 3)
+    if shared:
+        connections.close()
+        assert sessions[2].get(f"{url}/rest/api/3/myself").status_code == 200  # a new connection, still guarded
+        assert len(accepted) == 2
+
+
+def test_every_requester_of_a_source_uses_the_source_s_one_pool_manager():
+    from source_jira import SourceJira, cdk_adapter
+
+    source = SourceJira(config={"domain": "acme.atlassian.net", "credentials": {"auth_type": "api_token", "email": "e", "api_token": "t"}})
+    streams = cdk_adapter.streams_by_name(source, ["issues", "projects", "sprint_issues", "issue_watchers"])
+    managers = {id(r._http_client._session.get_adapter("https://x").poolmanager) for stream in streams for r in cdk_adapter.requesters_in(stream)}
+    assert len(managers) == 1
