@@ -44,7 +44,7 @@ LOGGER = logging.getLogger("airbyte")
 
 START = 8  # requests in flight at the start (the old fixed worker count), never above the ceiling
 FLOOR = 1
-CEILING_DEFAULT = 16  # `num_workers` unset
+CEILING_DEFAULT = 24  # `num_workers` unset
 CUT_LIMITED = 0.5  # a 429
 CUT_PRESSURE = 0.75  # near a limit, a 503/504, a timeout
 NEAR_FRACTION = 0.2  # Atlassian: X-RateLimit-NearLimit is true when less than 20% of a budget remains

@@ -264,7 +264,7 @@ def test_a_fan_out_request_gives_way_to_any_other_waiting_request():
 
 
 def test_config_makes_one_limiter_per_source_and_can_turn_it_off():
-    assert budget.from_config({}).ceiling == budget.CEILING_DEFAULT == 16
+    assert budget.from_config({}).ceiling == budget.CEILING_DEFAULT == 24
     assert budget.from_config({"num_workers": 4}).limit == 4
     assert budget.from_config({"num_workers": 64}).ceiling == 32
     assert budget.from_config({"adaptive_concurrency": False}) is None
