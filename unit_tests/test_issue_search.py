@@ -183,3 +183,20 @@ def test_windows_cut_by_issue_count_at_minutes_from_the_cut_issues_times_only():
     # three windows, each closed with a state message, and the state never jumped to "now"
     assert len([m for m in output.state_messages]) >= 3
     assert output.most_recent_state.stream_state.__dict__["updated"] == "0"
+
+
+def test_the_index_s_id_column_gives_back_every_id_exactly_as_jira_sent_it():
+    """Held as integers while every id is a plain decimal number; any other id switches the column to text, so no
+    id is ever altered (a leading zero, a non-number)."""
+    from source_jira.components.issue_family.index import IdColumn
+
+    numbers = IdColumn()
+    for issue_id in ("10001", "0", "9223372036854775", "42"):
+        numbers.append(issue_id)
+    assert len(numbers) == 4 and numbers[0] == "10001" and numbers[-1] == "42" and numbers[1:3] == ["0", "9223372036854775"]
+    assert numbers._numbers is not None
+    mixed = IdColumn()
+    for issue_id in ("10001", "007", "ABC-1", "99999999999999999999"):
+        mixed.append(issue_id)
+    assert [mixed[i] for i in range(len(mixed))] == ["10001", "007", "ABC-1", "99999999999999999999"]
+    assert mixed[0:2] == ["10001", "007"]

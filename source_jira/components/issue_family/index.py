@@ -9,7 +9,8 @@ at positions N, 2N, ...; only the cut issues' `updated` is then fetched (100 per
 from __future__ import annotations
 
 import threading
-from typing import Dict, List, Optional, Tuple
+from array import array
+from typing import Any, Dict, List, Optional, Tuple
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
@@ -23,6 +24,36 @@ ISSUE_PAGE = 100  # Jira's cap on a search page with fields
 ID_PAGE = 5000  # Jira's cap on an id-only search page
 
 
+class IdColumn:
+    """Issue ids by position, as text (what every caller uses), held as 8-byte integers while every id is a plain
+    decimal number (as Jira's are): a 200,000-issue index is 1.6 MB instead of ~13 MB of strings. An id that would not
+    come back the same (`"007"`, not a number) switches the column to plain text, so nothing is ever altered."""
+
+    __slots__ = ("_numbers", "_texts")
+
+    def __init__(self) -> None:
+        self._numbers: Optional[array] = array("q")
+        self._texts: List[str] = []
+
+    def append(self, issue_id: str) -> None:
+        numbers = self._numbers
+        if numbers is not None:
+            if issue_id.isascii() and issue_id.isdigit() and len(issue_id) < 19 and (issue_id == "0" or issue_id[0] != "0"):
+                numbers.append(int(issue_id))
+                return
+            self._texts, self._numbers = [str(n) for n in numbers], None
+        self._texts.append(issue_id)
+
+    def __len__(self) -> int:
+        return len(self._numbers) if self._numbers is not None else len(self._texts)
+
+    def __getitem__(self, where: Any) -> Any:
+        if self._numbers is None:
+            return self._texts[where]
+        found = self._numbers[where]
+        return [str(n) for n in found] if isinstance(where, slice) else str(found)
+
+
 class IssueIndex:
     def __init__(self, jql: str, with_times: bool = False, search: Optional[CloudSearch] = None, clauses: str = "") -> None:
         self.jql = jql
@@ -31,8 +62,8 @@ class IssueIndex:
         self.with_times = with_times or self.search.deployment == DATACENTER
         self._lock = threading.Lock()
         self.loaded = False
-        self.ids: List[str] = []
-        self.times: List[int] = []
+        self.ids = IdColumn()
+        self.times = array("q")  # `updated` (epoch ms) by position (with_times)
         self.keys: List[Optional[str]] = []  # issue keys by position (not with_times)
         self._windows: Dict[int, List[Tuple[int, int]]] = {}
         self._cut_times: Dict[int, Optional[int]] = {}  # position -> `updated` (None: deleted since the scan)
@@ -62,8 +93,9 @@ class IssueIndex:
         for issue in self.search.scan(requester, self.clauses, ["updated"], f"POST {self.search.path} (issue id scan)"):
             rows.append((jira_ms((issue.get("fields") or {}).get("updated")) or 0, int(issue["id"]), str(issue["id"]), issue.get("key")))
         rows.sort()
-        self.times = [row[0] for row in rows]
-        self.ids = [row[2] for row in rows]
+        self.times = array("q", (row[0] for row in rows))
+        for row in rows:
+            self.ids.append(row[2])
         self.keys = [row[3] for row in rows]
 
     def cuts(self, requester: HttpRequester, lower: int, window_size: int) -> List[Tuple[int, int]]:
