@@ -218,6 +218,12 @@ def _naming_request(chunks: Iterator[Any], request: Optional[requests.PreparedRe
         raise
 
 
+# Connections the read's one pool keeps per host: every thread of a read may hold one at once (up to 32 CDK workers,
+# 32 per-issue threads and 6 prefetch threads with `adaptive_concurrency: false`); beyond the pool's size urllib3
+# opens extra connections, closes them after one use and logs a warning for each.
+SHARED_POOL_SIZE = 96
+
+
 class SharedConnections:
     """One read's connections: a single urllib3 pool manager (and trust context per CA setting) behind every
     requester's adapter. The CDK gives each requester a session of its own, so without this a connection opened by
@@ -246,6 +252,8 @@ class GuardedAdapter(HTTPAdapter):
         self.limiter = limiter  # the read's shared budget (limiter.AdaptiveLimiter), None: requests are not held
         self.ca_pem = ca_pem  # the config's `ca_certificate`: trusted on top of the usual authorities
         self.shared = shared  # the read's connections, None: this adapter's own pools
+        if shared is not None:
+            pool_maxsize = max(pool_maxsize, SHARED_POOL_SIZE)
         self._contexts: Dict[Any, ssl.SSLContext] = shared.contexts if shared is not None else {}
         self._pool_keys: dict = {}  # (scheme, host, port, verify, cert) -> what build_connection_pool_key_attributes gives
         self._ca_kinds: dict = {}  # CA bundle path -> "file" or "dir"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import time
 
 import pytest
 import requests
@@ -143,6 +144,8 @@ def keep_alive_server():
             super().setup()
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if "slow" in self.path:  # answers that overlap: every sender holds its connection at once
+                time.sleep(0.3)
             body = b"{}"
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -191,3 +194,34 @@ def test_every_requester_of_a_source_uses_the_source_s_one_pool_manager():
     streams = cdk_adapter.streams_by_name(source, ["issues", "projects", "sprint_issues", "issue_watchers"])
     managers = {id(r._http_client._session.get_adapter("https://x").poolmanager) for stream in streams for r in cdk_adapter.requesters_in(stream)}
     assert len(managers) == 1
+
+
+def test_the_shared_pool_keeps_a_connection_for_every_thread_a_read_can_have(keep_alive_server, caplog):
+    """Up to 32 CDK workers, 32 per-issue threads and 6 prefetch threads send at once (budget off): the shared pool
+    keeps all their connections, with no 'Connection pool is full' warning and no connection opened twice."""
+    import logging
+    import threading
+
+    url, accepted = keep_alive_server
+    connections = transport.SharedConnections()
+    sessions = []
+    for _ in range(70):
+        session = requests.Session()
+        session.mount("http://", transport.GuardedAdapter(transport.Timeouts(5, 5, 25), shared=connections))
+        sessions.append(session)
+    start = threading.Barrier(70)
+
+    def send(session: requests.Session) -> None:
+        start.wait()
+        for _ in range(3):
+            assert session.get(f"{url}/rest/api/3/myself?slow=1").status_code == 200
+
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        threads = [threading.Thread(target=send, args=(session,)) for session in sessions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
+    assert len(accepted) <= 70
+    connections.close()
