@@ -15,6 +15,8 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from unit_tests.conftest import AGILE, API, assert_records_match_schema, base_config, read_stream, records_of, stream_state
 
 SP_FIELDS = "status,updated,customfield_10016,customfield_10026"
+SPRINT_FIELDS = SP_FIELDS + ",customfield_10020"  # Cloud's sprint_issues: the Sprint field too
+SPRINT_SCHEMA = {"customfield_10020": {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020}}
 
 
 def _json(body: Any, status: int = 200) -> HttpResponse:
@@ -75,7 +77,7 @@ def _mock_fields(http: HttpMocker) -> None:
                 {"id": "summary", "name": "Summary", "custom": False},
                 {"id": "customfield_10016", "name": "Story point estimate", "custom": True},
                 {"id": "customfield_10026", "name": "Story Points", "custom": True},
-                {"id": "customfield_10020", "name": "Sprint", "custom": True},
+                {"id": "customfield_10020", "name": "Sprint", "custom": True, "schema": SPRINT_SCHEMA["customfield_10020"]},
             ]
         ),
     )
@@ -209,24 +211,35 @@ def test_sprints_still_retry_server_errors():
 
 
 # ------------------------------------------------------------------------------------------------ sprint_issues
+def _in_sprints(issue: dict, *sprint_ids: int) -> dict:
+    """A search answer's issue with its Sprint field naming these sprints."""
+    return {**issue, "fields": {**issue["fields"], "customfield_10020": [{"id": s, "name": f"Sprint {s}", "state": "closed", "boardId": 1} for s in sprint_ids]}}
+
+
+def _search_page(issues: List[dict], token: Optional[str] = None) -> dict:
+    page = {"issues": issues, "schema": SPRINT_SCHEMA, "isLast": token is None}
+    return {**page, "nextPageToken": token} if token else page
+
+
+def _search(jql: str, token: Optional[str] = None) -> HttpRequest:
+    query = {"jql": jql, "fields": SPRINT_FIELDS, "expand": "schema", "maxResults": "100"}
+    return HttpRequest(f"{API}/search/jql", query_params={**query, "nextPageToken": token} if token else query)
+
+
 def test_sprint_issues_keyed_by_sprint_and_issue_with_story_points_from_the_sites_field():
+    """Cloud: one issue search for the sprints (`sprint in (…)`), an issue a record per sprint its Sprint field names
+    among them, the Sprint field itself not taken for story points."""
     config = base_config()
     with HttpMocker() as http:
         _mock_boards(http, [_board(1, "scrum"), _board(2, "scrum")])
         http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1), _sprint(11, 1)])))
         http.get(HttpRequest(f"{AGILE}/board/2/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(11, 1)])))
         _mock_fields(http)
-        query = {"maxResults": "50", "validateQuery": "true", "fields": SP_FIELDS}  # no start date: no `updated` bound
-        # sprint 10 pages by total (no isLast); issue 100 carried over into sprint 11 too
-        http.get(
-            HttpRequest(f"{AGILE}/sprint/10/issue", query_params=query),
-            _json({"startAt": 0, "maxResults": 2, "total": 3, "issues": [_issue(100, "2025-01-10T10:00:00.000-0800", points=3), _issue(101, "2025-01-11T10:00:00.000-0800", te_points=5)]}),
-        )
-        http.get(
-            HttpRequest(f"{AGILE}/sprint/10/issue", query_params={**query, "startAt": "2"}),
-            _json({"startAt": 2, "maxResults": 2, "total": 3, "issues": [_issue(102, "2025-01-12T10:00:00.000-0800")]}),
-        )
-        http.get(HttpRequest(f"{AGILE}/sprint/11/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-21T10:00:00.000-0800", points=3, status="In Progress")])))
+        # issue 100 was carried over from sprint 10 into 11; issue 101 is also in sprint 9, which no board of the read lists
+        http.get(_search("sprint in (10,11)"), _json(_search_page(
+            [_in_sprints(_issue(100, "2025-01-21T10:00:00.000-0800", points=3, status="In Progress"), 10, 11),
+             _in_sprints(_issue(101, "2025-01-11T10:00:00.000-0800", te_points=5), 9, 10)], token="p2")))
+        http.get(_search("sprint in (10,11)", token="p2"), _json(_search_page([_in_sprints(_issue(102, "2025-01-12T10:00:00.000-0800"), 10)])))
         output = read_stream("sprint_issues", config)
     records = records_of(output)
     assert sorted((r["sprintId"], r["issueId"]) for r in records) == [(10, "100"), (10, "101"), (10, "102"), (11, "100")]
@@ -237,6 +250,30 @@ def test_sprint_issues_keyed_by_sprint_and_issue_with_story_points_from_the_site
     assert_records_match_schema("sprint_issues", records, config)
 
 
+def test_sprint_issues_ask_twenty_sprints_a_search():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum")])
+        http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(s, 1) for s in range(1, 26)])))
+        _mock_fields(http)
+        http.get(_search(f"sprint in ({','.join(str(s) for s in range(1, 21))})"), _json(_search_page([_in_sprints(_issue(7, "2025-01-12T10:00:00.000-0800"), 7, 21)])))
+        http.get(_search("sprint in (21,22,23,24,25)"), _json(_search_page([_in_sprints(_issue(7, "2025-01-12T10:00:00.000-0800"), 7, 21)])))
+        output = read_stream("sprint_issues", config)
+    assert sorted((r["sprintId"], r["issueId"]) for r in records_of(output)) == [(7, "7"), (21, "7")]
+
+
+def test_sprint_issues_fail_loudly_when_an_issue_of_the_search_names_no_sprint():
+    config = base_config()
+    with HttpMocker() as http:
+        _mock_boards(http, [_board(1, "scrum")])
+        http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1)])))
+        _mock_fields(http)
+        http.get(_search("sprint in (10)"), _json(_search_page([_issue(100, "2025-01-12T10:00:00.000-0800")])))
+        output = read_stream("sprint_issues", config, expecting_exception=True)
+    assert not records_of(output)
+    assert any("PROJ-100" in (m.trace.error.message or "") and "Sprint field" in m.trace.error.message for m in output.errors), output.errors
+
+
 def test_sprint_issues_incremental_reads_from_the_global_cursor_minus_lookback_and_keeps_state_small():
     config = base_config(lookback_window_minutes=5)
     state = stream_state("sprint_issues", {"use_global_cursor": True, "state": {"updated": "2025-03-01T10:00:00.000000+0000"}, "lookback_window": 0})
@@ -245,12 +282,8 @@ def test_sprint_issues_incremental_reads_from_the_global_cursor_minus_lookback_a
         _mock_boards(http, [_board(1, "scrum")])
         http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(s, 1) for s in range(30, 36)])))
         _mock_fields(http)
-        for sprint_id in range(30, 36):
-            issues = [_issue(500 + sprint_id, f"2025-03-0{sprint_id - 28}T10:00:00.000-0800", points=1)] if sprint_id % 2 else []
-            http.get(
-                HttpRequest(f"{AGILE}/sprint/{sprint_id}/issue", query_params={"maxResults": "50", "jql": f"updated >= {since}", "validateQuery": "true", "fields": SP_FIELDS}),
-                _json(_issue_page(issues)),
-            )
+        issues = [_in_sprints(_issue(500 + s, f"2025-03-0{s - 28}T10:00:00.000-0800", points=1), s) for s in (31, 33, 35)]
+        http.get(_search(f"sprint in (30,31,32,33,34,35) AND updated >= {since}"), _json(_search_page(issues)))
         output = read_stream("sprint_issues", config, sync_mode=SyncMode.incremental, state=state)
     assert sorted(r["sprintId"] for r in records_of(output)) == [31, 33, 35]
     final = output.state_messages[-1].state.stream.stream_state.__dict__
@@ -267,10 +300,8 @@ def test_sprint_issues_respect_start_date_in_the_jql():
         _mock_boards(http, [_board(1, "scrum")])
         http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1)])))
         _mock_fields(http)
-        http.get(
-            HttpRequest(f"{AGILE}/sprint/10/issue", query_params={"maxResults": "50", "jql": f"updated >= {_ms('2024-06-01T00:00:00+00:00')}", "validateQuery": "true", "fields": SP_FIELDS}),
-            _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800")])),
-        )
+        http.get(_search(f"sprint in (10) AND updated >= {_ms('2024-06-01T00:00:00+00:00')}"),
+                 _json(_search_page([_in_sprints(_issue(100, "2025-01-10T10:00:00.000-0800"), 10)])))
         output = read_stream("sprint_issues", config, sync_mode=SyncMode.incremental)
     assert [r["issueId"] for r in records_of(output)] == ["100"]
 
@@ -366,14 +397,28 @@ def test_sprint_issues_resume_after_the_last_sprint_done_in_order_and_keep_the_l
         _mock_boards(http, [_board(1, "scrum")])
         http.get(HttpRequest(f"{AGILE}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(s, 1) for s in (35, 30, 33, 31, 32, 34)])))
         _mock_fields(http)
-        for sprint_id in (33, 34, 35):
-            http.get(
-                HttpRequest(f"{AGILE}/sprint/{sprint_id}/issue", query_params={"maxResults": "50", "jql": f"updated >= {since}", "validateQuery": "true", "fields": SP_FIELDS}),
-                _json(_issue_page([_issue(500 + sprint_id, f"2025-03-0{sprint_id - 28}T10:00:00.000-0800")])),
-            )
+        issues = [_in_sprints(_issue(500 + s, f"2025-03-0{s - 28}T10:00:00.000-0800"), s) for s in (33, 34, 35)]
+        http.get(_search(f"sprint in (33,34,35) AND updated >= {since}"), _json(_search_page(issues)))
         output = read_stream("sprint_issues", config, sync_mode=SyncMode.incremental, state=state)
     assert sorted(r["sprintId"] for r in records_of(output)) == [33, 34, 35]
     final = output.state_messages[-1].state.stream.stream_state.__dict__
     assert "resume" not in (final.get("parent_state") or {}), final
     assert final["lookback_window"] >= 3600, final
     assert datetime.strptime(final["state"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z") == datetime(2025, 3, 7, 18, 0, tzinfo=timezone.utc)
+
+
+def test_sprint_issues_on_data_center_ask_each_sprint_on_its_own():
+    """Data Center's form: one agile call per sprint (`sprint/{id}/issue`), the sprint's id on each of its issues."""
+    config = base_config(domain="jira.corp.example", credentials={"auth_type": "pat", "personal_access_token": "tok"}, deployment="datacenter")
+    agile, api = "https://jira.corp.example/rest/agile/1.0", "https://jira.corp.example/rest/api/2"
+    with HttpMocker() as http:
+        http.get(HttpRequest(f"{api}/serverInfo"), _json({"deploymentType": "DataCenter", "version": "9.12.2", "versionNumbers": [9, 12, 2]}))
+        http.get(HttpRequest(f"{agile}/board", query_params={"maxResults": "50"}), _json(_page([_board(1, "scrum")])))
+        http.get(HttpRequest(f"{agile}/board/1/sprint", query_params={"maxResults": "50"}), _json(_page([_sprint(10, 1), _sprint(11, 1)])))
+        http.get(HttpRequest(f"{api}/field"), _json([{"id": "customfield_10026", "name": "Story Points", "custom": True}]))
+        query = {"maxResults": "50", "validateQuery": "true", "fields": "status,updated,customfield_10026"}
+        http.get(HttpRequest(f"{agile}/sprint/10/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800", points=2)])))
+        http.get(HttpRequest(f"{agile}/sprint/11/issue", query_params=query), _json(_issue_page([_issue(100, "2025-01-10T10:00:00.000-0800", points=2)])))
+        output = read_stream("sprint_issues", config)
+    records = records_of(output)
+    assert sorted((r["sprintId"], r["issueId"], r["storyPoints"]) for r in records) == [(10, "100", 2), (11, "100", 2)]

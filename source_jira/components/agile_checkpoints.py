@@ -18,7 +18,9 @@ A partition that is still running holds back every state after it, and a kill re
 stream's partitions (at least 1, at most `in_flight`) are open at a time (the next is handed to the CDK when one closes), which finishes them
 nearly in order while the CDK's other workers read other streams. With fewer than 3 workers the CDK reads partitions
 on the thread that generates them, so there is no gate (nor if no partition closed for GATE_TIMEOUT seconds).
-`source_jira/cdk_adapter.py` (`checkpoint_partitions`) binds the state the read was given, reports closed
+With `batch` (Cloud's `sprint_issues`: one issue search per run of sprints), runs of that many partitions in id order
+are one slice each, keyed by the run's last id (so `after` says a whole run is done), with every id of the run in
+`batch_field`. `source_jira/cdk_adapter.py` (`checkpoint_partitions`) binds the state the read was given, reports closed
 partitions, and lets the CDK write a state message on every step of progress instead of every 10 minutes."""
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class CheckpointedPartitions(PartitionRouter):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     in_flight: Any = 8  # partitions open at a time, at most (a tenth of them, at least one)
+    batch: Any = 1  # partitions (in id order) read together: one slice with their ids, comma-separated, in batch_field
+    batch_field: str = ""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._after: Optional[Tuple[int, Any]] = None  # a resumed read: partitions up to this one are done
@@ -94,15 +98,26 @@ class CheckpointedPartitions(PartitionRouter):
         self._finished = False
         partitions: List[StreamSlice] = list(self.router.stream_slices())
         partitions.sort(key=lambda p: _order(p.partition.get(self.partition_field)))
+        if self._after is not None:
+            partitions = [p for p in partitions if _order(p.partition.get(self.partition_field)) > self._after]
+        partitions = self._batched(partitions)
         self._room = max(1, min(int(self.in_flight or 1), len(partitions) // 10))
         for partition in partitions:
-            key = partition.partition.get(self.partition_field)
-            if self._after is not None and _order(key) <= self._after:
-                continue
             self._wait_for_room()
-            self._last = key
+            self._last = partition.partition.get(self.partition_field)
             yield partition
         self._finished = True
+
+    def _batched(self, partitions: List[StreamSlice]) -> List[StreamSlice]:
+        """Runs of `batch` partitions as one slice each: keyed by the last one's id (the resume marker's `after`), with
+        every id of the run in `batch_field`."""
+        size = int(self.batch or 1)
+        if size <= 1 or not self.batch_field:
+            return partitions
+        runs = [partitions[i:i + size] for i in range(0, len(partitions), size)]
+        return [StreamSlice(partition={self.partition_field: run[-1].partition.get(self.partition_field),
+                                       self.batch_field: ",".join(str(p.partition.get(self.partition_field)) for p in run)},
+                            cursor_slice=run[-1].cursor_slice) for run in runs]
 
     def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
         """The marker for the partition generated last; nothing once every partition was generated and the CDK asks
