@@ -251,8 +251,46 @@ def configured_catalog(discovered: Mapping[str, Any], streams: Optional[Iterable
     return {"streams": configured}, selected, missing
 
 
+class HighWaterMark:
+    """A process's peak resident set (``VmHWM`` of /proc/<pid>/status, kB), read every ``every`` seconds by a thread
+    and once more at stop(): VmHWM only grows while the process lives, so the last reading is the peak."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        self._path, self._every = f"/proc/{pid}/status", every
+        self._kb = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            with open(self._path) as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        self._kb = max(self._kb, int(line.split()[1]))
+                        return
+        except (OSError, ValueError, IndexError):
+            pass
+
+    def _run(self) -> None:
+        while not self._done.wait(self._every):
+            self._read()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self._read()
+
+    @property
+    def mb(self) -> float:
+        return self._kb / 1024.0
+
+
 def read(conn: Connector, info: Mapping[str, Any], catalog: dict, workdir: Path, timeout: float) -> ReadResult:
-    """``source-jira read`` as a child process; CPU and peak RSS from that child's own rusage (``os.wait4``)."""
+    """``source-jira read`` as a child process: CPU from its rusage (``os.wait4``), peak RSS from its own ``VmHWM``
+    (HighWaterMark). Not ``ru_maxrss``: a child started with fork/vfork + exec inherits the high-water mark of the
+    process that started it, so it reported this harness's own peak (439 MB once it held the ground truth of 200,000
+    issues) for any connector smaller than that."""
     conn.prepare(info)
     args = _write_args(workdir, "read", conn.config(info), catalog)
     errf = tempfile.TemporaryFile()
@@ -274,6 +312,7 @@ def read(conn: Connector, info: Mapping[str, Any], catalog: dict, workdir: Path,
     timer = threading.Timer(timeout, kill)
     timer.daemon = True
     timer.start()
+    peak = HighWaterMark(proc.pid)
     try:
         for line in proc.stdout:
             m = _RECORD.match(line)
@@ -291,6 +330,7 @@ def read(conn: Connector, info: Mapping[str, Any], catalog: dict, workdir: Path,
                 if msg["trace"].get("type") == "ERROR":
                     errors.append(str(msg["trace"]["error"].get("message"))[:300])
     finally:
+        peak.stop()  # stdout is closed: the process is exiting, its memory still mapped
         proc.stdout.close()
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
@@ -299,7 +339,7 @@ def read(conn: Connector, info: Mapping[str, Any], catalog: dict, workdir: Path,
     errf.seek(0)
     stderr_tail = errf.read()[-2000:].decode(errors="replace")
     errf.close()
-    return ReadResult(wall_s=wall, cpu_user_s=ru.ru_utime, cpu_sys_s=ru.ru_stime, peak_rss_mb=ru.ru_maxrss / 1024.0,
+    return ReadResult(wall_s=wall, cpu_user_s=ru.ru_utime, cpu_sys_s=ru.ru_stime, peak_rss_mb=peak.mb,
                       returncode=proc.returncode, timed_out=timed_out.is_set(), records_by_stream=dict(counts),
                       states=states, errors=errors, stderr_tail=stderr_tail)
 

@@ -84,3 +84,23 @@ def test_harness_measures_our_connector_on_a_tiny_site(tmp_path: Path):
     assert "| 50 | 0 ms | issue_family | ours |" in md and "Size sweep" in md
     assert any(t["target"].startswith("≤ 3 requests") for t in harness.targets(rows, rows))
     json.dumps({"rows": rows, "ratios": harness.ratios(rows), "targets": harness.targets(rows, rows)})
+
+
+def test_peak_rss_is_the_childs_own_not_the_harness_high_water_mark():
+    """A child started by this (large) process inherits its high-water mark in `ru_maxrss`; the harness reads the
+    child's own VmHWM, which starts afresh at exec."""
+    import os
+    import subprocess
+    import sys
+
+    ballast = bytearray(300 * 1024 * 1024)
+    for i in range(0, len(ballast), 4096):  # touch every page: 300 MB resident in this process
+        ballast[i] = 1
+    code = "import sys; b = bytearray(80 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); sys.stdout.close(); import time; time.sleep(0.3)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    peak = harness.HighWaterMark(proc.pid, every=0.05)
+    proc.stdout.read()
+    peak.stop()
+    os.wait4(proc.pid, 0)
+    del ballast
+    assert 80 <= peak.mb < 200, peak.mb  # ru_maxrss says >= 300 here (this process's ballast)
