@@ -12,7 +12,6 @@ into the values added and removed)."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional
@@ -95,7 +94,6 @@ def attachment_payload(issue: Mapping[str, Any]) -> Dict[str, Any]:
 
 # Multi-value fields whose changelog items each add or remove ONE value (`from`/`to` is that value's id).
 ONE_VALUE_PER_ITEM = frozenset({"components", "fixVersions", "versions", "Component", "Fix Version", "Version"})
-_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
 def rfc3339(value: Any) -> Any:
@@ -104,17 +102,14 @@ def rfc3339(value: Any) -> Any:
     and drops the offset). Values that are not times with an offset are left as they are."""
     if not isinstance(value, str) or "T" not in value:
         return value
-    text = _OFFSET.sub(r"\1:\2", value)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value)  # Python 3.11+ reads `-0700` and `Z`
     except ValueError:
         return value
     if parsed.tzinfo is None:
         return value
-    utc = parsed.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    u = parsed.astimezone(timezone.utc)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond // 1000:03d}Z"
 
 
 # The top-level times of each stream's records, declared `format: date-time` in its schema: written as RFC 3339 in
