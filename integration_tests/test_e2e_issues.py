@@ -90,7 +90,7 @@ def test_request_budget_of_a_full_sync(fresh_fake):
     worklogs = len(result.records("issue_worklogs"))
     per_endpoint = {
         "POST /rest/api/3/search/jql": math.ceil(n / 100) + 8,  # the issue pages + index + cut times + a partial page per window
-        "POST /rest/api/3/changelog/bulkfetch": math.ceil(n / 1000) + 3,
+        "POST /rest/api/3/changelog/bulkfetch": math.ceil(n / 490) + 1,  # one per window (cut every 490 issues), + a continuation
         "GET /rest/api/3/worklog/updated": math.ceil(worklogs / 1000) + 1,
         "POST /rest/api/3/worklog/list": math.ceil(worklogs / 1000) + 1,
         "GET /rest/api/3/field": 1,
@@ -121,7 +121,7 @@ def test_incremental_round(fresh_fake, zone):
     late = fake.update_issues(5, when=cursor + 1_000)
     fake.hide_from_search(late)
     updated = fake.update_issues(50)
-    commented = fake.add_comments(20, per_issue=2)
+    fake.add_comments(20, per_issue=2)
     worklogged = fake.add_worklogs(20, per_issue=1)
     deleted = fake.delete_issues(5)
     truth_comments = fake.ground_truth("issue_comments")

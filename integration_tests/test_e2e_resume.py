@@ -159,7 +159,7 @@ FAMILY = ["issues", "issue_comments", "issue_changelogs", "issue_worklogs"]
 
 @pytest.fixture(scope="module")
 def many_windows_fake():
-    """10,000 issues: 20 windows of the search views, 10 of the changelogs, 15 of the worklog feed. The fake's
+    """10,000 issues: 20 windows of the search views and of the changelogs, 15 of the worklog feed. The fake's
     latency (20 ms a request) spreads the read over time, as a real site does, so a kill lands mid-read."""
     from integration_tests.fake_jira import FakeJira
 

@@ -1,5 +1,5 @@
-"""Unit tests of the issue family's bulk and per-issue streams (HttpMocker): changelogs in bulkfetch batches of
-1,000 ids, the worklog feed (paging, list batches, project filter, the hidden last minute), deleted worklogs,
+"""Unit tests of the issue family's bulk and per-issue streams (HttpMocker): changelogs in bulkfetch calls of a
+window (~500 ids) each, the worklog feed (paging, list batches, project filter, the hidden last minute), deleted worklogs,
 per-issue children (a 404 skips a deleted issue, the cursor moves over issues without children), issue_ids."""
 
 from __future__ import annotations
@@ -42,16 +42,17 @@ def _ms_iso(ms: int) -> str:
 ALL = 'updated >= "1970-01-01" ORDER BY updated ASC, id ASC'  # no start date: all history, in a documented date format
 
 
-def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
-    """2,500 issues: an id-only index, windows of ~1,000 ids (cut at positions 980 and 1960, each cut issue's
-    `updated` asked once, in one request that also asks the cuts of 500-issue windows: 490, 1470, 2450), one
-    bulkfetch per window (≤ 1,000 ids) and its continuation pages."""
+def test_changelogs_one_bulkfetch_per_window_of_about_500_ids():
+    """2,500 issues: an id-only index, windows of ~500 ids like the search views' (cut at positions 490, 980, 1470,
+    1960 and 2450, each cut issue's `updated` asked once, in one request), one bulkfetch per window (well under
+    Jira's 1,000-id cap) and its continuation pages. A window is the unit of state, so it is kept small: changelogs
+    are the biggest stream, and a kill re-reads the windows in flight."""
     config = base_config()
     ids = [str(10000 + i) for i in range(2500)]
     minute = 60_000
     with HttpMocker() as http:
         http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
-        cuts = {980: 10, 1960: 20, 490: 5, 1470: 15, 2450: 25}  # position -> minutes after the first issue
+        cuts = {490: 5, 980: 10, 1470: 15, 1960: 20, 2450: 25}  # position -> minutes after the first issue
         cut_request = HttpRequest(f"{API}/search/jql", body=json.dumps({"jql": "id in (" + ", ".join(ids[p] for p in cuts) + ")", "fields": ["updated"], "maxResults": 100}))
         http.post(cut_request, _json({"issues": [{"id": ids[p], "fields": {"updated": _ms_iso(1_700_000_000_000 + m * minute)}} for p, m in cuts.items()], "isLast": True}))
 
@@ -60,7 +61,8 @@ def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
                                                          "created": _ms_iso(1_700_000_000_000), "items": [{"field": "status", "fromString": "A", "toString": "B"}]}]}
                     for i in issue_ids]
 
-        batches = [ids[:980], ids[980:1960], ids[1960:]]
+        edges = [0, *cuts, len(ids)]
+        batches = [ids[a:b] for a, b in zip(edges, edges[1:])]
         requests = []
         for n, batch in enumerate(batches):
             first = HttpRequest(f"{API}/changelog/bulkfetch", body=json.dumps({"issueIdsOrKeys": batch, "maxResults": 10000}))
@@ -74,10 +76,10 @@ def test_changelogs_batch_at_most_1000_ids_per_bulkfetch_call():
             http.assert_number_of_calls(request, 1)
     records = records_of(output)
     assert len(records) == 2500 and len({r["id"] for r in records}) == 2500
-    assert all(len(b) <= 1000 for b in batches)
+    assert len(batches) == 6 and all(len(b) <= 500 for b in batches)
     assert_records_match_schema("issue_changelogs", records[:50], config)
     # state: the last window's start (the newest value every issue up to it is known to be past), never "now"
-    assert output.most_recent_state.stream_state.__dict__["created"] == str((1_700_000_000_000 + 20 * minute) // minute * minute)
+    assert output.most_recent_state.stream_state.__dict__["created"] == str((1_700_000_000_000 + 25 * minute) // minute * minute)
 
 
 def test_worklog_feed_pages_lists_in_batches_and_keeps_configured_projects():

@@ -1,5 +1,5 @@
-"""`issue_changelogs` and `issue_field_history`. On Cloud: two views of the same `POST changelog/bulkfetch` pages, up to 1,000
-issue ids a call (the ids of the window, from the session's id index). Python because the manifest cannot batch a
+"""`issue_changelogs` and `issue_field_history`. On Cloud: two views of the same `POST changelog/bulkfetch` pages, the
+ids of one window a call (~500, from the session's id index; Jira takes up to 1,000: a bigger window is batched). Python because the manifest cannot batch a
 window's ids into a POST body (`expand=changelog` on the search carries only the 40 newest entries), and because both
 streams read each page once: whichever asks first fetches it and spools the other's part.
 
@@ -49,7 +49,7 @@ class ChangelogRetriever(SearchViews, WindowedRetriever):
             batch = ids[offset: offset + size]
             parts = self._parts(window, offset, batch, dict(zip(batch, keys[offset: offset + size])))
             while True:
-                # A bulkfetch page is the biggest thing a sync holds (1,000 issues' histories: several MB of JSON, a
+                # A bulkfetch page is the biggest thing a sync holds (~500 issues' histories: a few MB of JSON, a
                 # few times that as objects), and it is held until the main thread has written its records: only
                 # CHANGELOG_PAGES_AT_ONCE (session.py) are fetched and held at a time.
                 with self.session.changelog_slots.slot((window.start, window.first, offset)):

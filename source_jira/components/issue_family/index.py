@@ -111,11 +111,6 @@ class IssueIndex:
             else:
                 missing = [pos for pos in positions if pos not in self._cut_times]
                 if missing:
-                    # when the last request has room (100 ids a request), it also asks the cuts of windows half this
-                    # size: the issue windows (500) then need no request after the changelog windows' (1,000)
-                    extra = [p for p in self._positions(window_size // 2) if p not in self._cut_times and p not in missing]
-                    if window_size // 2 >= ISSUE_PAGE and len(extra) <= -len(missing) % ISSUE_PAGE:
-                        missing += extra
                     self._look_up(requester, missing)
                 times = {pos: self._cut_times.get(pos) for pos in positions}
             cuts: List[Tuple[int, int]] = []
