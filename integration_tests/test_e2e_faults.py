@@ -13,8 +13,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-import pytest
-
 from integration_tests.conftest import assert_ids_equal_ground_truth, configured_catalog, run_connector
 
 FAMILY = ["issues", "issue_comments", "issue_worklogs", "issue_changelogs"]

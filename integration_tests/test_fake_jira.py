@@ -404,7 +404,6 @@ def test_mutations(mfake):
     upd = mfake.update_issues(3)
     after = mfake.ground_truth("issue_changelogs")
     assert len(after - before) == 3
-    it = mfake.site.find_issue(upd[0])
     d = api.ok(A3 + f"/issue/{upd[0]}", fields="updated")
     assert d["fields"]["updated"].startswith(datetime.now(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%dT%H"))
     com_before = mfake.ground_truth("issue_comments")

@@ -17,7 +17,7 @@ from . import catalog as C
 from .jql import Compiler, JqlError, Query
 from .render import FIELD_NAMES, FIELD_SCHEMA, Renderer, parse_fields_param
 from .servicedesk import SDAPI, register as register_servicedesk
-from .site import Issue, Site, W_ID
+from .site import Issue, SearchCache, Site, W_ID
 from .timefmt import fmt_platform, parse_iso
 
 API = "/rest/api/3"
@@ -882,7 +882,7 @@ def user_get(req: Req):
     aid = req.q("accountId")
     u = req.site.user_by_account.get(aid or "")
     if u is None:
-        raise HttpError(404, [f"Specified user does not exist or you do not have required permissions"])
+        raise HttpError(404, ["Specified user does not exist or you do not have required permissions"])
     return req.r.user_full(u.idx, _expand_set(req.q("expand")))
 
 
@@ -1109,7 +1109,6 @@ def field_configurations(req: Req):
 # configuration
 # --------------------------------------------------------------------------------------------
 def workflow_json(req: Req, w: dict, expand: set) -> dict:
-    r = req.r
     d = {"id": w["id"], "name": w["name"], "description": w["description"],
          "scope": {"type": "PROJECT", "project": {"id": str(w["project"].id)}} if w["project"] else {"type": "GLOBAL"},
          "version": {"id": w["id"][::-1], "versionNumber": 1}, "isEditable": w["name"] != "jira",
@@ -1594,7 +1593,6 @@ def board_type(req: Req, b) -> str:
 
 def board_json(req: Req, b) -> dict:
     p = b.projects[0]
-    r = req.r
     return {"id": b.id, "self": f"{req.site.base_url}{AGILE}/board/{b.id}", "name": b.name, "type": board_type(req, b),
             "location": {"projectId": p.id, "displayName": f"{p.name} ({p.key})", "projectName": p.name,
                          "projectKey": p.key, "projectTypeKey": p.type_key,
