@@ -46,6 +46,10 @@ COUNTS = MappingProxyType({"issue_watchers": ("watches", "watchCount"), "issue_v
 # Cloud: a user's watched / voted issues are one id-only search (`watcher = "accountId"`, `voter = ...`, Atlassian's
 # JQL fields), so a read with many issues and few users asks per user instead of per issue (ByUser below).
 BY_USER = MappingProxyType({"issue_watchers": "watcher", "issue_votes": "voter"})
+# Accounts not searched for: JSM customers have no Jira product access (they follow requests as participants, not as
+# watchers), and an app's account does not vote. A watcher or voter of such a type still comes: its issue's count then
+# differs from what the searches found, and that issue is asked on its own.
+NOT_SEARCHED = MappingProxyType({"watcher": frozenset({"customer"}), "voter": frozenset({"customer", "app"})})
 USER_FIELDS = ("self", "accountId", "accountType", "emailAddress", "displayName", "active", "timeZone", "avatarUrls")
 USERS_PAGE = 1000  # asked of `users/search` (Jira may answer short pages: only an empty page ends the list)
 BY_USER_FROM = 100  # issues in the read from which the users are listed at all (a smaller read asks per issue)
@@ -147,10 +151,10 @@ class IssueChildRetriever(WindowedRetriever):
 
 class ByUser:
     """One read's `{issue id: [user]}` for `watcher` or `voter`: every user of the site (`users/search`), then one
-    id-only search per user (`watcher = "accountId" AND <the read's range>`, 5,000 ids a page), the searches run on
+    id-only search per user who can be one (NOT_SEARCHED) (`watcher = "accountId" AND <the read's range>`, 5,000 ids a page), the searches run on
     the session's per-issue threads. Used only when the users are fewer than half the read's issues (and the read has
     between BY_USER_FROM and BY_USER_UP_TO issues: the map is held for the whole read); an issue whose
-    count on its search page differs from what these searches found is asked on its own (IssueChildRetriever._start),
+    count on its search page differs from what these searches found is asked on its own (IssueChildRetriever._call),
     so a user the listing misses, or a change between the two, costs a request, never a record."""
 
     def __init__(self, field: str, scope: str, issues: int) -> None:
@@ -174,11 +178,12 @@ class ByUser:
     def _read(self, retriever: IssueChildRetriever) -> Optional[Dict[str, List[Mapping[str, Any]]]]:
         requester = retriever.get_requester or retriever.requester
         users: List[Mapping[str, Any]] = []
+        skipped = NOT_SEARCHED.get(self.field, frozenset())
         start = 0
         while True:
             page = send_json(requester, "users/search", params={"startAt": start, "maxResults": USERS_PAGE}, expect_list=True)
             start += len(page)
-            users += [u for u in page if isinstance(u, Mapping) and u.get("accountId")]
+            users += [u for u in page if isinstance(u, Mapping) and u.get("accountId") and u.get("accountType") not in skipped]
             if not page or len(users) * 2 >= self.issues:
                 break
         if len(users) * 2 >= self.issues:
