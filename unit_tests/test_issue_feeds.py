@@ -295,6 +295,33 @@ def test_watchers_of_a_large_read_come_from_one_search_per_user_and_an_unmatched
     assert output.most_recent_state.stream_state.__dict__["issueUpdated"] == str(issues[-1][1])
 
 
+def test_voters_are_not_searched_among_customers_and_apps_and_a_voting_app_still_comes():
+    """120 issues, users u1 (a person), c1 (a JSM customer) and a1 (an app's account): only `voter = "u1"` is
+    searched. Issue 10007's page says 2 votes where the search found 1 (the app voted, through the API), so that issue
+    alone is asked and the app's vote is a record like any other."""
+    config = base_config()
+    ids = [str(10000 + i) for i in range(120)]
+    issues = [(i, 1_700_000_000_000 + n * 1000, 1, 2 if i == "10007" else n % 2) for n, i in enumerate(ids)]
+    people = [{"accountId": "u1", "displayName": "One", "active": True, "accountType": "atlassian"},
+              {"accountId": "c1", "displayName": "Customer", "active": True, "accountType": "customer"},
+              {"accountId": "a1", "displayName": "Automation", "active": True, "accountType": "app"}]
+    with HttpMocker() as http:
+        http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
+        body = {"jql": ALL, "fields": PAGE_FIELDS, "maxResults": 100}
+        page = [{"id": i, "fields": {"updated": _ms_iso(t), "watches": {"watchCount": c}, "votes": {"votes": v}}} for i, t, c, v in issues]
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body)), _json({"issues": page[:100], "nextPageToken": "p2", "isLast": False}))
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body | {"nextPageToken": "p2"})), _json({"issues": page[100:], "isLast": True}))
+        _users_search(http, people)
+        voted = [i for i, _, _, v in issues if v]
+        http.post(_search('voter = "u1" AND updated >= "1970-01-01"', ["id"], 5000), _json({"issues": [{"id": i} for i in voted], "isLast": True}))
+        http.get(HttpRequest(f"{API}/issue/10007/votes"), _json({"votes": 2, "voters": [{"accountId": "u1"}, {"accountId": "a1"}]}))
+        output = _read(config, "issue_votes")
+        # HttpMocker fails the read on any request not declared: no `voter = "c1"` nor `voter = "a1"` search was made
+    assert not output.errors
+    records = sorted((r["issueId"], r["accountId"]) for r in records_of(output))
+    assert records == sorted({(i, "u1") for i in voted} | {("10007", "a1")})
+
+
 def test_when_the_users_cannot_be_listed_each_issue_is_asked():
     """The per-user searches are a shortcut: a 403 on `users/search` (no *Browse users and groups*) leaves the
     stream asking every issue with votes, as before, and it still succeeds."""
