@@ -9,6 +9,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any, List, Optional
 
+import pytest
+
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
@@ -422,3 +424,33 @@ def test_sprint_issues_on_data_center_ask_each_sprint_on_its_own():
         output = read_stream("sprint_issues", config)
     records = records_of(output)
     assert sorted((r["sprintId"], r["issueId"], r["storyPoints"]) for r in records) == [(10, "100", 2), (11, "100", 2)]
+
+
+def test_agile_issue_row_keeps_zero_points_a_missing_status_null_and_the_partition_id():
+    """The row of `board_issues` / `sprint_issues` (transformations.AgileIssueRow): 0 story points stay 0 (Jinja's
+    `default(…, true)` made them null), the first story-points field by id with a value wins, numeric text is read as
+    a number, a missing status is null (not the text "None"), `updated` is RFC 3339, the partition id an integer."""
+    from airbyte_cdk.sources.types import StreamSlice
+
+    from source_jira.components.transformations import AgileIssueRow
+
+    row = AgileIssueRow(parameters={}, partition_field="board_id", as_field="boardId")
+    part = StreamSlice(partition={"board_id": "7"}, cursor_slice={})
+    cases = [
+        ({"customfield_10016": 0, "customfield_10026": 3, "status": {"name": "Done", "id": 10001, "statusCategory": {"key": "done"}}},
+         {"storyPoints": 0, "status": "Done", "statusId": "10001", "statusCategory": "done"}),
+        ({"customfield_10016": None, "customfield_10026": "2.5"}, {"storyPoints": 2.5, "status": None, "statusId": None, "statusCategory": None}),
+        ({"customfield_10016": "8", "status": None}, {"storyPoints": 8, "status": None}),
+        ({"customfield_10016": {"odd": 1}}, {"storyPoints": None}),
+        ({}, {"storyPoints": None}),
+    ]
+    for fields, expected in cases:
+        record = {"id": 900, "key": "P-1", "self": "https://x/issue/900", "expand": "names",
+                  "fields": {"updated": "2025-01-21T10:00:00.000-0800", **fields}}
+        row.transform(record, stream_slice=part)
+        assert {k: record[k] for k in expected} == expected, (fields, record)
+        assert record["boardId"] == 7 and record["issueId"] == "900" and record["key"] == "P-1"
+        assert record["updated"] == "2025-01-21T18:00:00.000Z"
+        assert not {"fields", "id", "self", "expand"} & set(record)
+    with pytest.raises(ValueError):
+        AgileIssueRow(parameters={}, partition_field="board_id")
