@@ -6,9 +6,7 @@ the config (with its checksums) works too, and a wrong checksum is refused.
 
 The generic runner runs in a directory of its own (no source_jira/schemas/ beside it) with a `source_jira` package
 first on its path that fails when imported: the test passes only if components.py runs the modules embedded in it and
-every schema is inline. Both paths read with the same configured catalog. The generic runner spends ~40 s of CPU
-building the streams of each discover or read (docs/manifest-only.md, "Differences"), so the module's subprocesses run
-at once."""
+every schema is inline. Both paths read with the same configured catalog. The module's subprocesses run at once."""
 
 from __future__ import annotations
 
@@ -41,10 +39,7 @@ READ_STREAMS = [
 # whose partition a worker reads first (FirstSeenRecordFilter), in either runtime.
 VARIES = {"sprints": {"boardId"}}
 BUILD_TIMEOUT = 60
-# Each spec/check/discover/read subprocess. The generic runner builds every requester's authenticators (the OAuth one
-# included) with dpath lookups over a config that carries the whole manifest (`__injected_declarative_manifest`), so
-# its start grows with the number of streams times the manifest's size: ~45 s for discover with the JSM streams on
-# two shared cores, and three of these commands run at once here.
+# Each spec/check/discover/read subprocess (a few seconds each; generous for a slow shared machine).
 COMMAND_TIMEOUT = 300
 SHADOW = 'raise ImportError("the installed source_jira was imported: components.py must run only its embedded modules")\n'
 

@@ -300,7 +300,8 @@ def checkpoint_partitions(cursor: Any) -> None:
     router the marker of the state the read was given and tell it when a partition closes, emit a state whenever the finished prefix moved (and at least when
     30 s passed), and keep a lookback that spans the interrupted read this one continues."""
     router = getattr(cursor, "_partition_router", None)
-    if not (callable(getattr(router, "resume", None)) and callable(getattr(router, "closed", None)) and hasattr(router, "started")):
+    if not (callable(getattr(router, "resume", None)) and callable(getattr(router, "closed", None)) and hasattr(router, "started")
+            and callable(getattr(router, "watch_closing", None))):
         return
     timer = getattr(cursor, "_timer", None)
     if not (hasattr(cursor, "_parent_state") and callable(getattr(cursor, "_throttle_state_message", None))
@@ -333,6 +334,7 @@ def checkpoint_partitions(cursor: Any) -> None:
     cursor._throttle_state_message = throttle
     timer.finish = lookback_seconds
     cursor.close_partition = close_partition
+    router.watch_closing()
 
 
 class FastDatetimeParser(DatetimeParser):

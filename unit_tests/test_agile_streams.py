@@ -454,3 +454,41 @@ def test_agile_issue_row_keeps_zero_points_a_missing_status_null_and_the_partiti
         assert not {"fields", "id", "self", "expand"} & set(record)
     with pytest.raises(ValueError):
         AgileIssueRow(parameters={}, partition_field="board_id")
+
+
+def test_the_partition_gate_holds_back_only_when_closed_partitions_are_reported():
+    """CheckpointedPartitions hands out a tenth of its partitions at a time, the next when one closes — but only when
+    something reports closed partitions (cdk_adapter.checkpoint_partitions, under SourceJira). Under the CDK's generic
+    runner nothing does: there it must hand every partition out at once (it used to wait GATE_TIMEOUT, 2 minutes, for
+    a close that never came)."""
+    import threading
+
+    from airbyte_cdk.sources.types import StreamSlice
+
+    from source_jira.components.agile_checkpoints import CheckpointedPartitions
+
+    class Parents:
+        def stream_slices(self):
+            return [StreamSlice(partition={"board_id": i}, cursor_slice={}) for i in range(1, 41)]
+
+    def drain(router, limit_s):
+        got = []
+        worker = threading.Thread(target=lambda: got.extend(router.stream_slices()), daemon=True)
+        worker.start()
+        worker.join(limit_s)
+        return got, worker.is_alive()
+
+    unreported = CheckpointedPartitions(router=Parents(), partition_field="board_id", config={"num_workers": 8}, parameters={})
+    got, stuck = drain(unreported, 10)
+    assert not stuck and len(got) == 40
+
+    reported = CheckpointedPartitions(router=Parents(), partition_field="board_id", config={"num_workers": 8}, parameters={})
+    reported.watch_closing()
+    got, stuck = drain(reported, 1)
+    assert stuck and len(got) == 5  # room 4 (a tenth of 40), plus the one the CDK looks ahead for
+    for _ in range(400):  # the CDK closes the partitions it reads: each close lets one more out
+        if len(got) == 40:
+            break
+        reported.closed()
+        threading.Event().wait(0.01)
+    assert len(got) == 40

@@ -17,7 +17,9 @@ interrupted read's start, so an issue that changed in a skipped partition after 
 A partition that is still running holds back every state after it, and a kill re-reads it: so only a tenth of the
 stream's partitions (at least 1, at most `in_flight`) are open at a time (the next is handed to the CDK when one closes), which finishes them
 nearly in order while the CDK's other workers read other streams. With fewer than 3 workers the CDK reads partitions
-on the thread that generates them, so there is no gate (nor if no partition closed for GATE_TIMEOUT seconds).
+on the thread that generates them, so there is no gate (nor if no partition closed for GATE_TIMEOUT seconds); nor
+when nothing reports closed partitions (the CDK's generic runner, which knows nothing of cdk_adapter): there every
+partition is handed out at once, and a resumed read starts from the first partition again.
 With `batch` (Cloud's `sprint_issues`: one issue search per run of sprints), runs of that many partitions in id order
 are one slice each, keyed by the run's last id (so `after` says a whole run is done), with every id of the run in
 `batch_field`. `source_jira/cdk_adapter.py` (`checkpoint_partitions`) binds the state the read was given, reports closed
@@ -59,8 +61,13 @@ class CheckpointedPartitions(PartitionRouter):
         self._finished = False
         self._open = 0
         self._gate = threading.Condition()
-        self._gated = int(self.config.get("num_workers", 8) or 8) >= 3 and int(self.in_flight or 0) > 0
+        self._gated = False  # until closed partitions are reported (watch_closing)
         self._room = 1
+
+    def watch_closing(self) -> None:
+        """Each closed partition will be reported (`closed`, by cdk_adapter.checkpoint_partitions): the gate may now
+        hold partitions back. Without these reports it would wait GATE_TIMEOUT for a partition to close."""
+        self._gated = int(self.config.get("num_workers", 8) or 8) >= 3 and int(self.in_flight or 0) > 0
 
     def closed(self) -> None:
         """The CDK closed one of this stream's partitions (cdk_adapter.checkpoint_partitions)."""
