@@ -8,7 +8,7 @@ bash scripts/setup.sh
 if [ "$#" -eq 0 ]; then
   echo "Running every test: ~200 unit and component tests (HTTP mocked; a few minutes), then ~200 end-to-end tests" \
        "that run the real source-jira command against a fake Jira Cloud, PyAirbyte (set up in .venv-pyairbyte the" \
-       "first time) and the CDK's standard suite. About 15 minutes on 2 cores. A dot is a passed test, s a skipped" \
+       "first time) and the CDK's standard suite. About 30 minutes on 2 cores. A dot is a passed test, s a skipped" \
        "one: the reasons are listed at the end (the image tests need podman)."
 else
   echo "Running pytest $*; skipped tests are listed at the end with their reason."
