@@ -129,10 +129,11 @@ def test_sigkill_and_resume_loses_nothing_and_rereads_little(fresh_fake, kills):
     assert emitted <= 2.0 * truth, (emitted, truth)
 
 
-def _kill_once_and_resume(fake, streams: List[str], fraction: float) -> Tuple[Attempt, Attempt]:
+def _kill_once_and_resume(fake, streams: List[str], fraction: float, allowance: int = 0) -> Tuple[Attempt, Attempt]:
     """Issue 20's bound, the same for every kind of stream: a read killed after `fraction` of the records, resumed from
     the last state per stream, loses nothing (the union equals the ground truth) and emits at most what the first
-    attempt had not emitted, plus 10 % of the total (the windows or partitions in flight at the kill, the lookback)."""
+    attempt had not emitted, plus 10 % of the total (the windows or partitions in flight at the kill, the lookback),
+    plus `allowance` where one unit of state is itself bigger than that."""
     discovered = run_connector("discover", fake.config(), ca_path=fake.ca_path).catalog()
     catalog = configured_catalog(discovered, streams)
     pks = {s: fake.ground_truth_pk(s) for s in streams}
@@ -150,7 +151,7 @@ def _kill_once_and_resume(fake, streams: List[str], fraction: float) -> Tuple[At
     per_stream = {s: sum(1 for x in again & done if x[0] == s) for s in streams}
     print(f"{streams} killed at {len(first.records)}/{total}: resumed read emitted {len(second.records)} "
           f"(undone {undone}; re-emitted per stream {per_stream})")
-    assert len(second.records) <= undone + 0.10 * total, (len(second.records), undone, total, per_stream)
+    assert len(second.records) <= undone + 0.10 * total + allowance, (len(second.records), undone, total, per_stream)
     return first, second
 
 
@@ -175,8 +176,19 @@ def test_resume_rereads_at_most_the_undone_part_plus_ten_percent(many_windows_fa
 @pytest.mark.parametrize("fraction", [0.3], ids=["killed-at-30%"])  # one kill point: the bound is the same later on
 def test_agile_resume_rereads_at_most_the_undone_part_plus_ten_percent(fresh_fake, fraction):
     """The same bound for the agile substreams: sprints and boards are read in id order, a few open at a time, and the
-    state says which are done (`parent_state`), so a resumed read starts after the last one done in order."""
-    first, second = _kill_once_and_resume(fresh_fake(issues=4000, seed=13, latency_ms=20), ["sprint_issues", "board_issues"], fraction)
+    state says which are done (`parent_state`), so a resumed read starts after the last one done in order. A board is
+    one unit of state, and the fake's 8 boards are big (a project or two each: 6-20 % of these records): a kill re-reads the
+    board in flight whatever its size, so the bound allows one board beyond the 10 % (README: "with few boards, one
+    board"), and board_issues alone must re-read no more than its biggest board."""
+    from collections import Counter
+
+    fake = fresh_fake(issues=4000, seed=13, latency_ms=20)
+    biggest_board = max(Counter(board for board, _ in fake.ground_truth("board_issues")).values())
+    first, second = _kill_once_and_resume(fake, ["sprint_issues", "board_issues"], fraction, allowance=biggest_board)
+    pks = fake.ground_truth_pk("board_issues")
+    again = {tuple(d.get(k) for k in pks) for s, d in second.records if s == "board_issues"}
+    before = {tuple(d.get(k) for k in pks) for s, d in first.records if s == "board_issues"}
+    assert len(again & before) <= biggest_board, (len(again & before), biggest_board)
     assert any("resume" in (st["stream"]["stream_state"].get("parent_state") or {}) for st in first.states.values()), first.states
     for stream, message in second.states.items():
         final = message["stream"]["stream_state"]
