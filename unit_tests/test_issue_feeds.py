@@ -145,7 +145,10 @@ def _per_issue_search(http, issues, expand=None):
     page = [{"id": i[0], "key": f"P-{i[0]}", "fields": {"updated": _ms_iso(i[1]), "watches": {"watchCount": i[2], "isWatching": False},
                                                        "votes": {"votes": i[3], "hasVoted": False}}}
             | ({"transitions": i[4]} if len(i) > 4 else {}) for i in issues]
-    http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body)), _json({"issues": page, "isLast": True}))
+    for n in range(0, len(page), 100):  # pages of 100, chained by nextPageToken
+        token = {"nextPageToken": f"p{n}"} if n else {}
+        more = {"nextPageToken": f"p{n + 100}", "isLast": False} if n + 100 < len(page) else {"isLast": True}
+        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body | token)), _json({"issues": page[n:n + 100], **more}))
 
 
 def test_children_skip_deleted_issue_and_advance_over_issues_without_children():
@@ -276,11 +279,7 @@ def test_watchers_of_a_large_read_come_from_one_search_per_user_and_an_unmatched
     u1 = {"accountId": "u1", "displayName": "One", "active": True, "accountType": "atlassian", "locale": "en_US"}
     u2 = {"accountId": "u2", "displayName": "Two", "active": True, "accountType": "atlassian"}
     with HttpMocker() as http:
-        http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
-        body = {"jql": ALL, "fields": PAGE_FIELDS, "maxResults": 100}
-        page = [{"id": i, "fields": {"updated": _ms_iso(t), "watches": {"watchCount": c}, "votes": {"votes": v}}} for i, t, c, v in issues]
-        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body)), _json({"issues": page[:100], "nextPageToken": "p2", "isLast": False}))
-        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body | {"nextPageToken": "p2"})), _json({"issues": page[100:], "isLast": True}))
+        _per_issue_search(http, issues)
         _users_search(http, [u1, u2])
         scope = 'updated >= "1970-01-01"'
         http.post(_search(f'watcher = "u1" AND {scope}', ["id"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
@@ -306,11 +305,7 @@ def test_voters_are_not_searched_among_customers_and_apps_and_a_voting_app_still
               {"accountId": "c1", "displayName": "Customer", "active": True, "accountType": "customer"},
               {"accountId": "a1", "displayName": "Automation", "active": True, "accountType": "app"}]
     with HttpMocker() as http:
-        http.post(_search(ALL, ["id", "key"], 5000), _json({"issues": [{"id": i} for i in ids], "isLast": True}))
-        body = {"jql": ALL, "fields": PAGE_FIELDS, "maxResults": 100}
-        page = [{"id": i, "fields": {"updated": _ms_iso(t), "watches": {"watchCount": c}, "votes": {"votes": v}}} for i, t, c, v in issues]
-        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body)), _json({"issues": page[:100], "nextPageToken": "p2", "isLast": False}))
-        http.post(HttpRequest(f"{API}/search/jql", body=json.dumps(body | {"nextPageToken": "p2"})), _json({"issues": page[100:], "isLast": True}))
+        _per_issue_search(http, issues)
         _users_search(http, people)
         voted = [i for i, _, _, v in issues if v]
         http.post(_search('voter = "u1" AND updated >= "1970-01-01"', ["id"], 5000), _json({"issues": [{"id": i} for i in voted], "isLast": True}))
