@@ -137,6 +137,7 @@ class TransportSettings:
     limiter: Any = None
     _limiter_made: bool = False
     connections: Any = field(default_factory=SharedConnections)  # every requester's connections (transport.py)
+    parents: frozenset = frozenset()  # streams some SubstreamPartitionRouter reads as a parent: their answers are shared
 
     def limiter_for(self, config: Optional[Mapping[str, Any]]) -> Any:
         if not self._limiter_made:
@@ -162,8 +163,9 @@ def mount_transport(requester: Any, config: Mapping[str, Any], settings: Transpo
     if isinstance(session.get_adapter("https://"), GuardedAdapter):
         return
     limiter = settings.limiter_for(config)
+    memo = settings.connections.responses if getattr(requester, "name", None) in settings.parents else None
     adapter = GuardedAdapter(Timeouts.from_config(config, check=settings.check), ca_pem=(config or {}).get("ca_certificate"),
-                             limiter=limiter, shared=settings.connections)
+                             limiter=limiter, shared=settings.connections, memo=memo)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     remember_environment_settings(session)
@@ -186,7 +188,7 @@ def install(source: Any, session_holder: Any) -> TransportSettings:
     requesters get the transport) and bound to the source's issue-family session holder."""
     check_shape(source)
     source._concurrent_source._queue.maxsize = RECORD_QUEUE_SIZE
-    settings = TransportSettings()
+    settings = TransportSettings(parents=parent_stream_names(manifest(source)))
     table = source._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
     # Each built stream is searched for its requesters: that reaches the Python components' requesters and the
     # parent streams of a SubstreamPartitionRouter too, which the CDK builds with a second factory made on the spot
@@ -210,6 +212,25 @@ def _hardening_stream_builder(build: Any, settings: TransportSettings, session_h
         return stream
 
     return build_hardened
+
+
+def parent_stream_names(resolved: Any) -> frozenset:
+    """The names of the streams that a SubstreamPartitionRouter of the resolved manifest reads as its parent (the
+    requesters named so answer from the read's ResponseMemo: each child stream reads its parent again)."""
+    names: set = set()
+    stack = [resolved]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if node.get("type") == "SubstreamPartitionRouter":
+                for parent in node.get("parent_stream_configs") or []:
+                    name = (parent.get("stream") or {}).get("name") if isinstance(parent, Mapping) else None
+                    if name:
+                        names.add(name)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(names)
 
 
 def remember_environment_settings(session: requests.Session) -> None:

@@ -15,10 +15,13 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from datetime import timedelta
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -224,21 +227,95 @@ def _naming_request(chunks: Iterator[Any], request: Optional[requests.PreparedRe
 SHARED_POOL_SIZE = 96
 
 
+class ResponseMemo:
+    """One read's answers to the GET requests of parent streams (a SubstreamPartitionRouter's parent, e.g. `projects`
+    for the five project child streams): each URL is fetched once per read and every other reader of it gets a copy.
+    The CDK builds a parent stream again inside each child stream and reads it again; its own cache for that
+    (requests_cache) stores a corrupt 200 before the error handler sees it and replays it to every retry, and lets
+    readers that start together all fetch. Here:
+    * only a 200 whose body is well-formed JSON is kept, so a corrupt or cut answer is never replayed;
+    * a retry (the CDK sends the same prepared request again) always goes to Jira, and its answer replaces the kept one;
+    * a reader that asks while the same URL is being fetched waits for that answer (at most `wait` seconds) instead of
+      fetching it too; if that fetch fails, it fetches on its own.
+    Held by SharedConnections (one per read), emptied when the read ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: Dict[str, Tuple[int, Any, bytes, Optional[str], Optional[str]]] = {}
+        self._fetching: Dict[str, threading.Event] = {}
+        self._sent: "weakref.WeakSet[requests.PreparedRequest]" = weakref.WeakSet()
+
+    def send(self, request: requests.PreparedRequest, fetch: Callable[[], requests.Response], wait: float) -> requests.Response:
+        url = request.url or ""
+        if request.method != "GET" or not url:
+            return fetch()
+        with self._lock:
+            retry = request in self._sent
+            self._sent.add(request)
+        waited = False
+        while not retry:
+            with self._lock:
+                kept = self._kept.get(url)
+                if kept is not None:
+                    return self._copy(kept, request)
+                event = self._fetching.get(url)
+                if event is None or waited:
+                    self._fetching.setdefault(url, threading.Event())
+                    break
+            waited = True
+            event.wait(wait)
+        try:
+            response = fetch()
+            if response.status_code == 200 and response._content_consumed and self._well_formed(response.content):  # noqa: SLF001
+                with self._lock:
+                    self._kept[url] = (response.status_code, response.headers.copy(), response.content, response.reason, response.encoding)
+            return response
+        finally:
+            with self._lock:
+                event = self._fetching.pop(url, None)
+            if event is not None:
+                event.set()
+
+    @staticmethod
+    def _well_formed(body: bytes) -> bool:
+        try:
+            orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        return True
+
+    @staticmethod
+    def _copy(kept: Tuple[int, Any, bytes, Optional[str], Optional[str]], request: requests.PreparedRequest) -> requests.Response:
+        status, headers, body, reason, encoding = kept
+        response = requests.Response()
+        response.status_code, response.headers, response.reason, response.encoding = status, headers.copy(), reason, encoding
+        response._content, response._content_consumed = body, True  # noqa: SLF001
+        response.url, response.request, response.elapsed = request.url or "", request, timedelta(0)
+        return response
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
 class SharedConnections:
     """One read's connections: a single urllib3 pool manager (and trust context per CA setting) behind every
     requester's adapter. The CDK gives each requester a session of its own, so without this a connection opened by
     one stream never serves another: a catalog read opened a few hundred TLS connections (handshakes on both sides,
-    a CA bundle loaded for each) where its ceiling of requests in flight needs a few dozen. Owned by
-    cdk_adapter.TransportSettings (one per source, so per read); `close` at the read's end."""
+    a CA bundle loaded for each) where its ceiling of requests in flight needs a few dozen. Also the read's
+    ResponseMemo of parent streams' answers. Owned by cdk_adapter.TransportSettings (one per source, so per read);
+    `close` at the read's end."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.manager: Any = None
         self.contexts: Dict[Any, ssl.SSLContext] = {}
+        self.responses = ResponseMemo()
 
     def close(self) -> None:
         with self.lock:
             manager, self.manager = self.manager, None
+        self.responses.clear()
         if manager is not None:
             manager.clear()
 
@@ -247,8 +324,9 @@ class GuardedAdapter(HTTPAdapter):
     """requests' adapter with the guards of this module."""
 
     def __init__(self, timeouts: Timeouts, pool_maxsize: int = 50, ca_pem: Optional[str] = None, limiter: Any = None,
-                 shared: Optional[SharedConnections] = None) -> None:
+                 shared: Optional[SharedConnections] = None, memo: Optional[ResponseMemo] = None) -> None:
         self.timeouts = timeouts
+        self.memo = memo  # a parent stream's requester: its GET answers are shared within the read (ResponseMemo)
         self.limiter = limiter  # the read's shared budget (limiter.AdaptiveLimiter), None: requests are not held
         self.ca_pem = ca_pem  # the config's `ca_certificate`: trusted on top of the usual authorities
         self.shared = shared  # the read's connections, None: this adapter's own pools
@@ -333,6 +411,12 @@ class GuardedAdapter(HTTPAdapter):
             raise AddressRefused(guard_message(host, why), request=request)
         if timeout is None:
             timeout = (self.timeouts.connect, self.timeouts.read)
+        if self.memo is not None and not stream:
+            return self.memo.send(request, lambda: self._budgeted(request, host, stream, timeout, verify, cert, proxies), self.timeouts.total)
+        return self._budgeted(request, host, stream, timeout, verify, cert, proxies)
+
+    def _budgeted(self, request: requests.PreparedRequest, host: str, stream: bool, timeout: Any, verify: Any, cert: Any,
+                  proxies: Any) -> requests.Response:
         limiter = self.limiter
         ticket = limiter.acquire() if limiter is not None else None  # a place in the read's shared budget
         try:

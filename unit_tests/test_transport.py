@@ -225,3 +225,108 @@ def test_the_shared_pool_keeps_a_connection_for_every_thread_a_read_can_have(kee
     assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
     assert len(accepted) <= 70
     connections.close()
+
+
+@pytest.fixture
+def parent_server():
+    """A local server counting GETs per path: `/slow` answers after 0.3 s, `/corrupt-once` answers a cut JSON body the
+    first time and a whole one after, anything else answers its path as JSON."""
+    import http.server
+    import threading
+    from collections import Counter
+
+    hits: Counter = Counter()
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            path = self.path.split("?")[0]
+            with lock:
+                hits[path] += 1
+                seen = hits[path]
+            if path == "/slow":
+                time.sleep(0.3)
+            body = b'{"values": [1, 2' if path == "/corrupt-once" and seen == 1 else b'{"values": ["%s", %d]}' % (path.encode(), seen)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    server.shutdown()
+    server.server_close()
+
+
+def _memo_sessions(count: int, connections: "transport.SharedConnections", memo: bool = True) -> list:
+    sessions = []
+    for _ in range(count):
+        session = requests.Session()
+        adapter = transport.GuardedAdapter(transport.Timeouts(5, 5, 25), shared=connections,
+                                           memo=connections.responses if memo else None)
+        session.mount("http://", adapter)
+        sessions.append(session)
+    return sessions
+
+
+def test_a_parent_answer_is_fetched_once_per_read_even_by_readers_asking_at_once(parent_server):
+    """Child streams read their parent again: with the read's ResponseMemo, readers asking for the same URL at the same
+    time wait for one fetch and each get a copy; another URL is fetched on its own; a requester without the memo (not
+    a parent's) always asks; the next read (the memo emptied) asks again."""
+    import threading
+
+    url, hits = parent_server
+    connections = transport.SharedConnections()
+    sessions = _memo_sessions(5, connections)
+    bodies = []
+    start = threading.Barrier(5)
+
+    def read(session: requests.Session) -> None:
+        start.wait()
+        bodies.append(session.get(f"{url}/slow?startAt=0").json())
+
+    threads = [threading.Thread(target=read, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert hits["/slow"] == 1 and bodies == [{"values": ["/slow", 1]}] * 5
+    assert sessions[0].get(f"{url}/slow?startAt=50").json() == {"values": ["/slow", 2]}  # another page: its own fetch
+    assert _memo_sessions(1, connections, memo=False)[0].get(f"{url}/slow?startAt=0").json() == {"values": ["/slow", 3]}
+    connections.close()
+    assert sessions[1].get(f"{url}/slow?startAt=0").json() == {"values": ["/slow", 4]}
+
+
+def test_a_corrupt_answer_is_never_kept_and_a_retry_always_asks_jira(parent_server):
+    """A 200 whose JSON is cut is handed to its reader (whose error handler retries) but never to another reader; a
+    retry (the CDK sends the same prepared request again) goes to Jira even when a good answer is kept."""
+    url, hits = parent_server
+    connections = transport.SharedConnections()
+    first, second = _memo_sessions(2, connections)
+    assert first.get(f"{url}/corrupt-once").content == b'{"values": [1, 2'
+    assert second.get(f"{url}/corrupt-once").json() == {"values": ["/corrupt-once", 2]}
+    assert first.get(f"{url}/corrupt-once").json() == {"values": ["/corrupt-once", 2]}  # kept: no third fetch
+    prepared = requests.Request("GET", f"{url}/corrupt-once").prepare()
+    assert first.send(prepared).json() == {"values": ["/corrupt-once", 2]}
+    assert first.send(prepared).json() == {"values": ["/corrupt-once", 3]}  # the same request again: a retry
+    assert hits["/corrupt-once"] == 3
+
+
+def test_only_the_requesters_of_parent_streams_share_answers():
+    from source_jira import SourceJira, cdk_adapter
+
+    source = SourceJira(config={"domain": "acme.atlassian.net", "credentials": {"auth_type": "api_token", "email": "e", "api_token": "t"}})
+    streams = cdk_adapter.streams_by_name(source, ["projects", "project_versions", "issues", "screen_tab_fields"])
+    sharing = {(r.name, r._http_client._session.get_adapter("https://x").memo is not None) for stream in streams
+               for r in cdk_adapter.requesters_in(stream)}
+    assert {("projects", True), ("screens", True), ("screen_tabs", True), ("issues", False), ("project_versions", False)} <= sharing
+    assert not {name for name, shared in sharing if shared} - {"projects", "screens", "screen_tabs"}

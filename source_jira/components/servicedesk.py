@@ -274,7 +274,7 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
             shared.finished(self.name)
 
     def _read(self, shared: SharedRequests, stream_slice: Optional[StreamSlice]) -> Iterable[Any]:
-        desks = self._desks()
+        desks = self._desks(shared)
         if not desks:
             return
         changed = self._changed(shared, desks, *self._bounds(stream_slice))
@@ -311,12 +311,17 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         for item, call in work:
             yield item, None if call is None else call()
 
-    def _desks(self) -> List[Mapping[str, Any]]:
+    def _desks(self, shared: "SharedRequests") -> List[Mapping[str, Any]]:
+        """The service desks of the config's projects, listed once per read for every selected stream."""
         projects = {str(p).strip() for p in (self.config.get("projects") or []) if str(p).strip()}
-        desks = []
-        for page in jsm_pages(self.desk_requester, "servicedesk"):
-            desks += [d for d in page["values"] if isinstance(d, Mapping) and (not projects or d.get("projectKey") in projects)]
-        return desks
+
+        def listing() -> Tuple[str, Optional[List[Mapping[str, Any]]]]:
+            pages = list(jsm_pages(self.desk_requester, "servicedesk"))  # none: skipped (JSM absent or not visible)
+            return self.name, [d for page in pages for d in page["values"] if isinstance(d, Mapping)] if pages else None
+        asked_by, desks = shared.get(("desks",), self.name, listing, weight=1, requests=False)
+        if desks is None and asked_by != self.name:  # skipped: each stream asks on its own, and its handler says why
+            asked_by, desks = listing()
+        return [d for d in desks or [] if not projects or d.get("projectKey") in projects]
 
     def _changed(self, shared: "SharedRequests", desks: List[Mapping[str, Any]], lower: int,
                  upper: Optional[int]) -> Dict[str, Dict[str, Tuple[str, int, bool]]]:

@@ -149,8 +149,37 @@ class IssueChildRetriever(WindowedRetriever):
         return holder.load(self)
 
 
+class UserListing:
+    """The site's users (`users/search`), listed once per read for both per-user shortcuts (watchers and voters). The
+    listing stops early once the users who can watch (all but JSM customers) are at least half the read's issues:
+    no shortcut would then be cheaper than asking per issue (`complete` is then False)."""
+
+    def __init__(self, issues: int) -> None:
+        self.issues = issues
+        self._lock = threading.Lock()
+        self._loaded: Optional[Tuple[List[Mapping[str, Any]], bool]] = None
+
+    def load(self, requester: Any) -> Tuple[List[Mapping[str, Any]], bool]:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._list(requester)
+            return self._loaded
+
+    def _list(self, requester: Any) -> Tuple[List[Mapping[str, Any]], bool]:
+        users: List[Mapping[str, Any]] = []
+        start = 0
+        while True:
+            page = send_json(requester, "users/search", params={"startAt": start, "maxResults": USERS_PAGE}, expect_list=True)
+            start += len(page)
+            users += [u for u in page if isinstance(u, Mapping) and u.get("accountId")]
+            if not page:
+                return users, True
+            if sum(1 for u in users if u.get("accountType") not in NOT_SEARCHED["watcher"]) * 2 >= self.issues:
+                return users, False
+
+
 class ByUser:
-    """One read's `{issue id: [user]}` for `watcher` or `voter`: every user of the site (`users/search`), then one
+    """One read's `{issue id: [user]}` for `watcher` or `voter`: every user of the site (UserListing), then one
     id-only search per user who can be one (NOT_SEARCHED) (`watcher = "accountId" AND <the read's range>`, 5,000 ids a page), the searches run on
     the session's per-issue threads. Used only when the users are fewer than half the read's issues (and the read has
     between BY_USER_FROM and BY_USER_UP_TO issues: the map is held for the whole read); an issue whose
@@ -176,17 +205,11 @@ class ByUser:
             return self._found
 
     def _read(self, retriever: IssueChildRetriever) -> Optional[Dict[str, List[Mapping[str, Any]]]]:
-        requester = retriever.get_requester or retriever.requester
-        users: List[Mapping[str, Any]] = []
         skipped = NOT_SEARCHED.get(self.field, frozenset())
-        start = 0
-        while True:
-            page = send_json(requester, "users/search", params={"startAt": start, "maxResults": USERS_PAGE}, expect_list=True)
-            start += len(page)
-            users += [u for u in page if isinstance(u, Mapping) and u.get("accountId") and u.get("accountType") not in skipped]
-            if not page or len(users) * 2 >= self.issues:
-                break
-        if len(users) * 2 >= self.issues:
+        listing = retriever.session.chain(("users", self.issues), lambda: UserListing(self.issues))
+        every, complete = listing.load(retriever.get_requester or retriever.requester)
+        users = [u for u in every if u.get("accountType") not in skipped]
+        if not complete or len(users) * 2 >= self.issues:
             return None  # as many requests as asking per issue, or more
         searches = [(user, retriever.session.per_issue(self._issues_of, retriever, user["accountId"])) for user in users]
         found: Dict[str, List[Mapping[str, Any]]] = {}
