@@ -3,6 +3,7 @@ refused before any connection is made (no packet can leave: the socket layer is 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import time
@@ -128,25 +129,23 @@ def test_a_body_cut_short_names_its_request(cut_body_server, stream):
     assert reason.startswith(f"GET {cut_body_server}/rest/api/3/search/jql: the connection broke mid-response (body cut short: "), reason
 
 
-@pytest.fixture
-def keep_alive_server():
-    """A local HTTP/1.1 server that keeps connections open and counts the connections it accepted."""
+@contextlib.contextmanager
+def _json_server(answer, accepted=None):
+    """A local HTTP/1.1 server on 127.0.0.1 that keeps connections open: every GET is answered 200 with the JSON body
+    `answer(path)` gives; `accepted` (a list) collects the connections it accepted."""
     import http.server
     import threading
-
-    accepted = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def setup(self) -> None:
-            accepted.append(self.client_address)
+            if accepted is not None:
+                accepted.append(self.client_address)
             super().setup()
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            if "slow" in self.path:  # answers that overlap: every sender holds its connection at once
-                time.sleep(0.3)
-            body = b"{}"
+            body = answer(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -160,9 +159,26 @@ def keep_alive_server():
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", accepted
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def keep_alive_server():
+    """Answers `{}` (after 0.3 s on a `slow` path: answers that overlap, every sender holds its connection at once)
+    and counts the connections it accepted."""
+    accepted = []
+
+    def answer(path: str) -> bytes:
+        if "slow" in path:
+            time.sleep(0.3)
+        return b"{}"
+
+    with _json_server(answer, accepted) as url:
+        yield url, accepted
 
 
 @pytest.mark.parametrize("shared", [True, False])
@@ -229,42 +245,25 @@ def test_the_shared_pool_keeps_a_connection_for_every_thread_a_read_can_have(kee
 
 @pytest.fixture
 def parent_server():
-    """A local server counting GETs per path: `/slow` answers after 0.3 s, `/corrupt-once` answers a cut JSON body the
-    first time and a whole one after, anything else answers its path as JSON."""
-    import http.server
+    """Counts GETs per path: `/slow` answers after 0.3 s, `/corrupt-once` answers a cut JSON body the first time and a
+    whole one after, anything else answers its path and how many times it was asked."""
     import threading
     from collections import Counter
 
     hits: Counter = Counter()
     lock = threading.Lock()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(full_path: str) -> bytes:
+        path = full_path.split("?")[0]
+        with lock:
+            hits[path] += 1
+            seen = hits[path]
+        if path == "/slow":
+            time.sleep(0.3)
+        return b'{"values": [1, 2' if path == "/corrupt-once" and seen == 1 else b'{"values": ["%s", %d]}' % (path.encode(), seen)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            path = self.path.split("?")[0]
-            with lock:
-                hits[path] += 1
-                seen = hits[path]
-            if path == "/slow":
-                time.sleep(0.3)
-            body = b'{"values": [1, 2' if path == "/corrupt-once" and seen == 1 else b'{"values": ["%s", %d]}' % (path.encode(), seen)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
-    server.server_close()
+    with _json_server(answer) as url:
+        yield url, hits
 
 
 def _memo_sessions(count: int, connections: "transport.SharedConnections", memo: bool = True) -> list:
