@@ -10,6 +10,7 @@ configuration."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -53,9 +54,16 @@ def podman_unavailable() -> Optional[str]:
 
 
 def build_image() -> str:
-    """Build the connector image from our Dockerfile on the local base (once per test session)."""
+    """Build the connector image from our Dockerfile on the local base (once per test process). Test workers run
+    side by side (pytest-xdist) and the tag is one for the machine: one build at a time, under a file lock."""
     if IMAGE in _built:
         return IMAGE
+    with open(Path(tempfile.gettempdir()) / "source-jira-image-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return _build_image()
+
+
+def _build_image() -> str:
     previous = subprocess.run(PODMAN + ["image", "inspect", "--format", "{{.Id}}", IMAGE], capture_output=True, text=True, timeout=60)
     build = subprocess.run(
         PODMAN + ["build", "--network", "host", "-v", "/etc/ssl/certs:/etc/ssl/certs:ro", *LIMITS,

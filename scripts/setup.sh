@@ -10,7 +10,7 @@ fi
 started=$(date +%s)
 # pip runs quietly: say what happens, so the first minute or two of silence is not mistaken for a hang.
 echo "Setting up .venv: the connector (source-jira-bulk, editable) with airbyte-cdk 7.39.1 and the dev extras" \
-     "(pytest, requests-mock, cryptography, build) — a minute or two the first time, seconds afterwards …"
+     "(pytest, pytest-xdist, requests-mock, cryptography, build) — a minute or two the first time, seconds afterwards …"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
