@@ -91,6 +91,31 @@ def test_per_issue_streams_ask_only_what_the_search_page_does_not_tell(fresh_fak
     print(f"{deployment}: {per_100:.1f} requests per 100 issues for the 5 per-issue streams ({counts})")
 
 
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_with_issues_selected_the_per_issue_streams_search_nothing_of_their_own(fresh_fake, deployment):
+    """Read beside `issues`, the per-issue streams read its search pages (every field, and `expand=transitions`):
+    the read makes exactly the searches of `issues` alone (plus, on Cloud, the per-user ones), and every record set,
+    `issues` included, is still the ground truth's."""
+    fake = fresh_fake(issues=400, seed=29, deployment=deployment)
+    search = "POST /rest/api/2/search" if fake.is_datacenter else "POST /rest/api/3/search/jql"
+    fake.reset_counts()
+    alone = _read(fake, ["issues"])
+    searches_alone = fake.request_counts()[search]
+    fake.reset_counts()
+    result = _read(fake, ["issues"] + CHILDREN)
+    counts = fake.request_counts()
+    for stream in ["issues"] + CHILDREN:
+        assert_ids_equal_ground_truth(stream, result.records(stream), fake)
+    by_id = lambda records: sorted(records, key=lambda r: r["id"])  # noqa: E731
+    assert by_id(result.records("issues")) == by_id(alone.records("issues"))  # what the others asked does not show
+    assert len(result.records("issue_transitions")) > len(_issues(fake))
+    per_user = 0
+    if not fake.is_datacenter:
+        types = [u.account_type for u in fake.site.users]
+        per_user = sum(1 for t in types if t != "customer") + sum(1 for t in types if t not in ("customer", "app"))
+    assert counts[search] == searches_alone + per_user, counts
+
+
 def test_per_issue_requests_of_one_window_run_concurrently(fresh_fake):
     """One window (200 issues), one stream: its remote-link requests overlap in time on the fake (which answers each
     after 40 ms), at most the session's per-issue threads at once."""

@@ -6,6 +6,7 @@ output unchanged."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
@@ -30,6 +31,38 @@ def test_spool_keeps_objects_within_its_budget_and_spills_the_rest_to_disk():
     assert spool.take(spilled) == second
     # the budget is free again once taken
     assert spool.put(second, 900)[0] == "mem"
+
+
+def test_views_of_another_kind_get_one_spooled_copy_of_the_issues_and_make_their_own_part():
+    """read_shared `kin`: the fetching view makes the parts of its kin; the others share one spooled copy of the
+    page's issues (on disk here: a tiny budget), each makes its part when it takes it, and the last one spends it."""
+    from source_jira.components.issue_family.session import SyncSession
+
+    session = SyncSession(["a", "b", "x", "y"], per_issue_threads=1)
+    session.spool = Spool(memory_budget=1)
+    pages = [{"issues": [{"id": 1}, {"id": 2}]}, {"issues": [{"id": 3}]}]
+    fetched = []
+
+    def fetch(previous):
+        number = 0 if previous is None else int(previous)
+        fetched.append(number)
+        return pages[number], 100, (str(number + 1) if number + 1 < len(pages) else None)
+
+    def part_of(kind):
+        return lambda page, view: [f"{kind}:{view}:{issue['id']}" for issue in page["issues"]]
+
+    try:
+        a = list(session.read_shared("k", "a", {"b", "x", "y"}, fetch, part_of("ab"), "test", kin={"b"}))
+        x = list(session.read_shared("k", "x", {"a", "b", "y"}, fetch, part_of("xy"), "test", kin={"y"}))
+        b = list(session.read_shared("k", "b", {"a", "x", "y"}, fetch, part_of("ab"), "test", kin={"a"}))
+        y = list(session.read_shared("k", "y", {"a", "b", "x"}, fetch, part_of("xy"), "test", kin={"x"}))
+        spilled = session.spool._dir
+        assert spilled is not None and not list(Path(spilled.name).iterdir())  # spilled, then every copy spent
+    finally:
+        session.close()
+    assert fetched == [0, 1]  # each page once, for every view
+    assert a == [["ab:a:1", "ab:a:2"], ["ab:a:3"]] and b == [["ab:b:1", "ab:b:2"], ["ab:b:3"]]
+    assert x == [["xy:x:1", "xy:x:2"], ["xy:x:3"]] and y == [["xy:y:1", "xy:y:2"], ["xy:y:3"]]
 
 
 def test_a_sync_builds_only_the_selected_streams_and_bounds_the_record_queue(monkeypatch):

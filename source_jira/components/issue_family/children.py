@@ -7,7 +7,8 @@ these streams, each asks per issue only what that search did not already tell, a
 * One search per window for all selected per-issue streams (`search/jql` on Cloud, `search` on Data Center): each
   issue's id, `updated`, `watches.watchCount` and `votes.votes`, and with `expand=transitions` (when
   `issue_transitions` is selected) its transitions. Whichever stream asks for a page first fetches it for the others
-  (session.read_shared).
+  (session.read_shared). When a search view (`issues`, ...) is selected too, there is no such search: these streams
+  read its pages, which carry every field and then expand `transitions` as well (search.joint_views).
 * `issue_transitions` needs no request of its own: its records are the page's transitions. `issue_watchers` and
   `issue_votes` ask `issue/{id}/watchers` or `issue/{id}/votes` only for an issue whose count (COUNTS) is not 0.
   `issue_remote_links` asks every issue (nothing on the page tells). `issue_properties` asks one `GET issue/{id}
@@ -34,15 +35,15 @@ import dpath
 from airbyte_cdk.sources.types import StreamSlice
 
 from source_jira.components.http import send_json, send_optional, token_pages
-from source_jira.components.issue_family.jql import jira_ms, window_jql
+from source_jira.components.issue_family.jql import window_jql
+from source_jira.components.issue_family.records import COUNTS, ON_PAGE, per_issue_part
 from source_jira.components.issue_family.retriever import WindowedRetriever
+from source_jira.components.issue_family.search import joint_views, search_body
+from source_jira.components.issue_family.session import PER_ISSUE_VIEWS
 from source_jira.components.issue_family.windows import Window
 
 LOGGER = logging.getLogger("airbyte")
-PER_ISSUE_VIEWS = ("issue_watchers", "issue_votes", "issue_remote_links", "issue_properties", "issue_transitions")
-PAGE_FIELDS = ("updated", "watches", "votes")  # what the per-issue streams' search page asks of every issue
-ON_PAGE = MappingProxyType({"issue_transitions": "transitions"})  # streams whose records the page carries (this `expand`)
-COUNTS = MappingProxyType({"issue_watchers": ("watches", "watchCount"), "issue_votes": ("votes", "votes")})  # field, how many it says
+PAGE_FIELDS = ("updated", "watches", "votes")  # what the per-issue streams' own search page asks of every issue
 # Cloud: a user's watched / voted issues are one id-only search (`watcher = "accountId"`, `voter = ...`, Atlassian's
 # JQL fields), so a read with many issues and few users asks per user instead of per issue (ByUser below).
 BY_USER = MappingProxyType({"issue_watchers": "watcher", "issue_votes": "voter"})
@@ -97,33 +98,24 @@ class IssueChildRetriever(WindowedRetriever):
 
     # --- the window's search page, shared by the selected per-issue streams ---------------------------------------
     def _pages(self, jql: str) -> Iterator[List[Mapping[str, Any]]]:
+        views = joint_views(self.session, self.search)
+        if self.name in views and self.name in self.session.selected:  # the search views' pages carry what we need
+            others = self.session.consumers(views, self.name)
+            body = search_body(self.session, self.search, self.config, self.name, jql)
+            chain = self.session.chain(("search", jql), lambda: self.search.chain(self.requester, body))
+            yield from self.session.read_shared(("search", jql), self.name, others, chain.fetch, per_issue_part,
+                                                f"POST {self.search.path}", kin=set(PER_ISSUE_VIEWS))
+            return
         others = self.session.consumers(PER_ISSUE_VIEWS, self.name)
         expand = sorted({ON_PAGE[view] for view in ON_PAGE if view in self.session.selected | {self.name}})
         body = self.search.body(jql, list(PAGE_FIELDS), self.search.issue_page, expand)  # the same for every stream of the read
         where = f"POST {self.search.path} (per-issue streams)"
         if not others:
             for page in self.search.pages(self.requester, body, where):
-                yield self._part(page, self.name)
+                yield per_issue_part(page, self.name)
             return
         chain = self.session.chain(("per_issue", jql), lambda: self.search.chain(self.requester, body))
-        yield from self.session.read_shared(("per_issue", jql), self.name, others, chain.fetch, self._part, where)
-
-    @staticmethod
-    def _part(page: Mapping[str, Any], view: str) -> List[Dict[str, Any]]:
-        """What `view` keeps of a page: per issue its id, `updated` (epoch ms, as text), and the count or the records
-        the page gives that stream."""
-        items = []
-        for issue in page.get("issues") or []:
-            fields = issue.get("fields") or {}
-            item: Dict[str, Any] = {"issueId": str(issue["id"]), "issueUpdated": str(jira_ms(fields.get("updated")) or 0)}
-            if view in COUNTS:
-                field, count = COUNTS[view]
-                value = (fields.get(field) or {}).get(count)
-                item["count"] = value if isinstance(value, int) and not isinstance(value, bool) else None
-            elif view in ON_PAGE:
-                item["records"] = [t for t in issue.get(ON_PAGE[view]) or [] if isinstance(t, Mapping)]
-            items.append(item)
-        return items
+        yield from self.session.read_shared(("per_issue", jql), self.name, others, chain.fetch, per_issue_part, where)
 
     # --- one issue's own requests ---------------------------------------------------------------------------------
     def _children(self, issue_id: str) -> List[Mapping[str, Any]]:

@@ -5,7 +5,8 @@ site's `/field` list (read once per sync) and each page is cut into the compact 
   (custom fields under their names, options resolved: `{"Story Points": 5, "Team": "Platform"}`) and the plain text
   of the description and environment (`descriptionText`, `environmentText`);
 * `issue_comments`: the embedded comment page of each issue, and whether it is complete (`total` <= what came);
-* `issue_attachments`: the embedded attachment metadata of each issue.
+* `issue_attachments`: the embedded attachment metadata of each issue;
+* a per-issue stream (children.py): each issue's id, `updated`, and its count or its records on the page.
 And the rows `issue_field_history` makes of a changelog entry (one per changed field, multi-value changes split
 into the values added and removed)."""
 
@@ -17,11 +18,13 @@ from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional
 
 from source_jira.components.adf import adf_text, as_adf
+from source_jira.components.issue_family.jql import jira_ms
 
 
 def issue_record(issue: Mapping[str, Any], fields_by_id: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
     fields = issue.get("fields") or {}
     record = dict(issue)
+    record.pop("transitions", None)  # asked for issue_transitions when it shares these pages (search.joint_views)
     project = fields.get("project") or {}
     record["created"] = rfc3339(fields.get("created"))
     record["updated"] = rfc3339(fields.get("updated"))
@@ -84,6 +87,27 @@ def comment_payload(issue: Mapping[str, Any]) -> Dict[str, Any]:
         "comments": comments,
         "complete": total is None or total <= len(comments),
     }
+
+
+ON_PAGE = MappingProxyType({"issue_transitions": "transitions"})  # per-issue streams whose records a page carries (this `expand`)
+COUNTS = MappingProxyType({"issue_watchers": ("watches", "watchCount"), "issue_votes": ("votes", "votes")})  # field, how many it says
+
+
+def per_issue_part(page: Mapping[str, Any], view: str) -> List[Dict[str, Any]]:
+    """What per-issue stream `view` (children.py) keeps of a search page: per issue its id, `updated` (epoch ms, as
+    text), and the count or the records the page gives that stream."""
+    items = []
+    for issue in page.get("issues") or []:
+        fields = issue.get("fields") or {}
+        item: Dict[str, Any] = {"issueId": str(issue["id"]), "issueUpdated": str(jira_ms(fields.get("updated")) or 0)}
+        if view in COUNTS:
+            field, count = COUNTS[view]
+            value = (fields.get(field) or {}).get(count)
+            item["count"] = value if isinstance(value, int) and not isinstance(value, bool) else None
+        elif view in ON_PAGE:
+            item["records"] = [t for t in issue.get(ON_PAGE[view]) or [] if isinstance(t, Mapping)]
+        items.append(item)
+    return items
 
 
 def attachment_payload(issue: Mapping[str, Any]) -> Dict[str, Any]:

@@ -23,11 +23,12 @@ from source_jira.components.issue_family.records import (
     development_field,
     field_history_rows,
     issue_record,
+    per_issue_part,
     pull_request_payload,
     rfc3339,
 )
 from source_jira.components.issue_family.retriever import WindowedRetriever
-from source_jira.components.issue_family.session import CHANGELOG_VIEWS, DATACENTER_SEARCH_VIEWS, SEARCH_VIEWS
+from source_jira.components.issue_family.session import CHANGELOG_VIEWS, DATACENTER_SEARCH_VIEWS, PER_ISSUE_VIEWS, SEARCH_VIEWS
 from source_jira.components.issue_family.windows import Window
 from source_jira.components.pagination import PageProgress
 
@@ -35,26 +36,49 @@ HISTORY = "issue_field_history"
 COMMENT_PAGE = 5000  # asked of `issue/{id}/comment`; Jira caps it whatever is asked (the page says how many came)
 
 
+WHOLE_ISSUE_VIEWS = frozenset({"issues", "issue_comments", "issue_attachments"})  # on Data Center: every field asked
+
+
+def search_views(search: Any) -> Tuple[str, ...]:
+    return DATACENTER_SEARCH_VIEWS if search.changelogs_in_pages else SEARCH_VIEWS
+
+
+def joint_views(session: Any, search: Any) -> Tuple[str, ...]:
+    """The selected streams that read one window's search pages. The search views always; the per-issue streams
+    (children.py) too when a search view is selected whose pages carry every field (always on Cloud; on Data Center
+    when `issues`, `issue_comments` or `issue_attachments` is): `watches`, `votes` and `updated` are fields, and the
+    pages then also expand `transitions` for `issue_transitions`. Otherwise they search on their own."""
+    views = search_views(search)
+    selected = session.selected
+    searched = selected & set(views)
+    if searched and selected & set(PER_ISSUE_VIEWS) and (not search.changelogs_in_pages or selected & WHOLE_ISSUE_VIEWS):
+        return views + PER_ISSUE_VIEWS
+    return views
+
+
+def search_body(session: Any, search: Any, config: Mapping[str, Any], name: str, jql: str) -> Dict[str, Any]:
+    """The body of a window's search for every stream of joint_views (one chain: it is fetched once for all)."""
+    selected = session.selected | {name}
+    transitions = ["transitions"] if "issue_transitions" in joint_views(session, search) and "issue_transitions" in selected else []
+    if not search.changelogs_in_pages:
+        expand = (["renderedFields"] if config.get("render_fields") else []) + transitions
+        return search.body(jql, ["*all"], search.issue_page, expand)
+    expand = ["changelog"] if selected & set(CHANGELOG_VIEWS) else []
+    if config.get("render_fields") and "issues" in selected:
+        expand.append("renderedFields")
+    fields = ["*all"] if selected & WHOLE_ISSUE_VIEWS else ["created", "updated", "project"]
+    return search.body(jql, fields, search.issue_page, expand + transitions)  # whole histories weigh as much as fields
+
+
 class SearchViews:
     """The views of one window's search pages, for every retriever that reads them (mixed into a WindowedRetriever):
     the search views here, and on Data Center the changelog views too (`expand=changelog` carries whole histories
-    there, so `issue_changelogs` and `issue_field_history` read the same pages as `issues`). Whichever view asks for a
-    page first fetches it and makes every other selected view's part of it (session.read_shared)."""
-
-    def _views(self) -> Tuple[str, ...]:
-        return DATACENTER_SEARCH_VIEWS if self.search.changelogs_in_pages else SEARCH_VIEWS
+    there, so `issue_changelogs` and `issue_field_history` read the same pages as `issues`), and the per-issue
+    streams when they join (joint_views). Whichever view asks for a page first fetches it and makes every other
+    selected view's part of it (session.read_shared)."""
 
     def _search_body(self, jql: str) -> Dict[str, Any]:
-        """The same body for every view of the chain (it is fetched once for all of them)."""
-        selected = self.session.selected | {self.name}
-        if not self.search.changelogs_in_pages:
-            expand = ["renderedFields"] if self.config.get("render_fields") else None
-            return self.search.body(jql, ["*all"], self.search.issue_page, expand)
-        expand = ["changelog"] if selected & set(CHANGELOG_VIEWS) else []
-        if self.config.get("render_fields") and "issues" in selected:
-            expand.append("renderedFields")
-        fields = ["*all"] if selected & {"issues", "issue_comments", "issue_attachments"} else ["created", "updated", "project"]
-        return self.search.body(jql, fields, self.search.issue_page, expand)  # whole histories weigh as much as fields
+        return search_body(self.session, self.search, self.config, self.name, jql)
 
     def _payloads(self, issues: List[Mapping[str, Any]], view: str) -> Any:
         if not issues:
@@ -103,15 +127,18 @@ class SearchViews:
 
     def _pages(self, jql: str) -> Iterator[Any]:
         """This view's payload of each page of the window, fetching a page only if no other view has."""
-        others = self.session.consumers(self._views(), self.name)
+        others = self.session.consumers(joint_views(self.session, self.search), self.name)
         where = f"POST {self.search.path}"
         if not others:
             for page in self.search.pages(self.requester, self._search_body(jql), where):
                 yield self._payloads(page["issues"], self.name)
             return
+
+        def part(page: Mapping[str, Any], view: str) -> Any:
+            return per_issue_part(page, view) if view in PER_ISSUE_VIEWS else self._payloads(page["issues"], view)
+
         chain = self.session.chain(("search", jql), lambda: self.search.chain(self.requester, self._search_body(jql)))
-        yield from self.session.read_shared(("search", jql), self.name, others, chain.fetch,
-                                            lambda page, view: self._payloads(page["issues"], view), where)
+        yield from self.session.read_shared(("search", jql), self.name, others, chain.fetch, part, where)
 
     def _comment_loader(self, item: Mapping[str, Any]) -> Any:
         return lambda: list(self._all_comments(item["issueId"], item["comments"]))

@@ -38,6 +38,9 @@ SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "pull_requests"
 CHANGELOG_VIEWS = ("issue_changelogs", "issue_field_history")  # streams that read the same bulkfetch pages
 # On Data Center the changelogs come in the search pages (`expand=changelog` carries whole histories): one chain
 DATACENTER_SEARCH_VIEWS = ("issues", "issue_comments", "issue_attachments", "issue_changelogs", "issue_field_history")
+# Per-issue child streams (children.py): a search of their own per window, or the search views' pages when those
+# carry every field (search.joint_views)
+PER_ISSUE_VIEWS = ("issue_watchers", "issue_votes", "issue_remote_links", "issue_properties", "issue_transitions")
 BACKGROUND_THREADS = 6  # prefetch threads of a session, on top of the CDK's workers
 # per-issue requests (children.py) in flight at once, all per-issue streams together: the read's ceiling of requests in
 # flight (limiter.ceiling_of: `num_workers`), so that they alone can use the whole budget the limiter grants
@@ -74,15 +77,18 @@ class Spool:
             handle.write(orjson.dumps(payload))
         return ("disk", path, 0)
 
-    def take(self, ticket: Tuple[str, Any, int]) -> Any:
+    def take(self, ticket: Tuple[str, Any, int], keep: bool = False) -> Any:
+        """The payload of `ticket`, which is then spent (unless `keep`: another reader takes it later)."""
         kind, value, charge = ticket
         if kind == "mem":
-            with self._lock:
-                self._in_memory -= charge
+            if not keep:
+                with self._lock:
+                    self._in_memory -= charge
             return value
         with open(value, "rb") as handle:
             data = handle.read()
-        os.unlink(value)
+        if not keep:
+            os.unlink(value)
         return orjson.loads(data)
 
     def close(self) -> None:
@@ -90,6 +96,22 @@ class Spool:
             directory, self._dir = self._dir, None
         if directory is not None:
             directory.cleanup()
+
+
+class SharedIssues:
+    """A page's issues as Jira sent them, spooled once for the views of another kind than the one that fetched it
+    (read_shared `kin`): each makes its own part when it takes them; the last one spends the ticket."""
+
+    def __init__(self, ticket: Tuple[str, Any, int], readers: int) -> None:
+        self._ticket = ticket
+        self._readers = readers
+        self._lock = threading.Lock()
+
+    def take(self, spool: Spool) -> Any:
+        with self._lock:
+            self._readers -= 1
+            last = self._readers <= 0
+        return spool.take(self._ticket, keep=not last)
 
 
 class SharedPages:
@@ -261,10 +283,13 @@ class SyncSession:
         """The other views of `views` that will ask for the same pages in this read."""
         return {view for view in views if view in self.selected and view != fetching_view}
 
-    def read_shared(self, key: Any, view: str, others: Set[str], fetch: Fetch, part: Part, where: str) -> Iterator[Any]:
+    def read_shared(self, key: Any, view: str, others: Set[str], fetch: Fetch, part: Part, where: str,
+                    kin: Optional[Set[str]] = None) -> Iterator[Any]:
         """`view`'s part of each page of the chain `key`, the chain fetched once for `view` and `others`: whichever
         view asks for a page first fetches it and spools the others' parts (a page whose part was not kept is
-        fetched again). A token seen twice in the chain fails loudly."""
+        fetched again). `kin`: the other views `part` can make (default: all); a view of another kind (a per-issue
+        stream and a search view sharing one search) gets the page's issues as they came, and makes its part itself
+        when it takes them. A token seen twice in the chain fails loudly."""
         with self._lock:
             chain = self._shared.get(key)
             if chain is None:
@@ -277,14 +302,21 @@ class SyncSession:
                 if number < len(chain.pages):
                     entry = chain.pages[number]
                     ticket = entry["tickets"].pop(view, None)
-                    payload = self.spool.take(ticket) if ticket is not None else None
+                    if isinstance(ticket, SharedIssues):  # spooled by a view of another kind: this view makes its part
+                        payload = part({"issues": ticket.take(self.spool)}, view)
+                    else:
+                        payload = self.spool.take(ticket) if ticket is not None else None
                     if payload is None:  # this view's part was not kept (e.g. a view the catalog did not announce)
                         payload = part(fetch(previous)[0], view)
                 else:
                     page, size, upcoming = fetch(previous)
                     if upcoming is not None and (upcoming == previous or any(p["token"] == upcoming for p in chain.pages)):
                         progress.stalled(f"Jira sent the page token {upcoming[:60]!r} a second time")
-                    tickets = {other: self.spool.put(part(page, other), size) for other in others}
+                    aliens = {other for other in others if kin is not None and other not in kin}
+                    tickets: Dict[str, Any] = {other: self.spool.put(part(page, other), size) for other in others - aliens}
+                    if aliens:
+                        shared = SharedIssues(self.spool.put(page.get("issues") or [], size), len(aliens))
+                        tickets.update(dict.fromkeys(aliens, shared))
                     entry = {"token": upcoming, "last": upcoming is None, "tickets": tickets}
                     chain.pages.append(entry)
                     payload = part(page, view)
