@@ -154,6 +154,23 @@ def test_requests_per_100_service_requests(full_read, jsm_site):
     assert per_100 < (165 if jsm_site.is_datacenter else 70)
 
 
+def test_data_center_reads_requests_by_key_concurrently(fresh_fake):
+    """Data Center lists no one's requests but the account's: each changed request is read by key. Those reads overlap
+    in time on the fake (which answers each after 40 ms), no more at once than the per-issue threads, and the records
+    are still exactly the ground truth's, in the search's order."""
+    from source_jira.limiter import CEILING_DEFAULT
+
+    fake = fresh_fake(issues=200, seed=37, deployment="datacenter", latency_ms=40)
+    _, catalog = _catalog(fake, ["requests", "request_comments"])
+    fake.reset_counts()
+    result = _read(fake, catalog)
+    for stream in ("requests", "request_comments"):
+        assert_ids_equal_ground_truth(stream, result.records(stream), fake)
+    endpoint = "GET /rest/servicedeskapi/request/{issueIdOrKey}"
+    assert fake.request_counts()[endpoint] == len(jsm_ground_truth(fake.site, "requests"))  # shared by both streams
+    assert 1 < fake.peak_in_flight()[endpoint] <= CEILING_DEFAULT, fake.peak_in_flight()
+
+
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_incremental_round_rereads_exactly_the_changed_requests(fresh_fake, deployment):
     fake = fresh_fake(deployment=deployment)

@@ -13,8 +13,8 @@ epoch ms, the issue family's rules: `>=` lower bound floored to the minute, stat
    need>`, 50 a page, most recent activity first, until every changed request of the desk was seen (a first sync
    reads the whole list; an incremental one usually its first page), and only while another page costs less than
    reading the still-missing requests by key. Requests the list did not show (Data Center lists only the account's
-   own requests; a request moved during the read; an issue that is no request) are read one by one:
-   `GET request/{key}?expand=…` (404: skipped). Approvals have no expand: `GET request/{key}/approval` per changed
+   own requests; a request moved during the read; an issue that is no request) are read by key, concurrently on
+   the read's per-issue threads, their records coming out in order: `GET request/{key}?expand=…` (404: skipped). Approvals have no expand: `GET request/{key}/approval` per changed
    request that may have approvals (below).
 4. An embedded page that is not the last (`isLastPage: false`) is read in full from its own endpoint.
 
@@ -65,6 +65,7 @@ HELD_MAX = 2_000  # requests held for the other streams at once (memory bound); 
 SHARED_ATTRIBUTE = "servicedesk_requests"  # where the read's SharedRequests hangs on the issue-family session
 APPROVALS_TYPE = "com.atlassian.servicedesk.approvals-service:sd-approvals"  # schema.custom of the "Approvals" field
 APPROVALS_VIEW = "request_approvals"
+NOT_A_REQUEST = object()  # what reading a request by key gives when Jira says there is none (an immutable marker)
 
 
 def approvals_field(fields_by_id: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
@@ -286,6 +287,8 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
                 issue_id, updated, _ = wanted[key]
                 base = {"issueId": str(issue_id), "issueKey": key, "issueUpdated": str(updated),
                         "serviceDeskId": str(desk.get("id"))}
+                if rows is NOT_A_REQUEST:  # read by key: not a request (any more), or not visible: nothing to hand
+                    continue
                 if rows is None:  # no call of its own: approvals, none (its field says so); else the request's rows
                     rows = [] if self.view == APPROVALS_VIEW else self._rows(key, request)
                 for row in rows:
@@ -295,9 +298,12 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
     def _work(self, shared: SharedRequests, desk: Mapping[str, Any], wanted: Mapping[str, Tuple[str, int, bool]]
               ) -> Iterator[Tuple[Tuple[str, Optional[Mapping[str, Any]]], Optional[Any]]]:
         """((key, request), a call of its own or None) per wanted request: `request_approvals` calls the approval
-        list of each request that may have approvals (run concurrently by `_in_order`); the other streams' rows come
-        with the request."""
+        list of each request that may have approvals, the other streams a request the list did not show (both run
+        concurrently by `_in_order`); else the rows come with the request of the list page."""
         for key, request in self._requests(shared, desk, wanted):
+            if callable(request):  # not in a list page (Data Center lists none): read by key, its rows with it
+                yield (key, None), functools.partial(self._rows_by_key, key, request)
+                continue
             call = self.view == APPROVALS_VIEW and wanted[key][2]
             yield (key, request), functools.partial(self._rows, key, request) if call else None
 
@@ -354,8 +360,8 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
 
     def _requests(self, shared: SharedRequests, desk: Mapping[str, Any],
                   wanted: Mapping[str, Tuple[str, int, bool]]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
-        """(issue key, the request with the expands the selected streams need, or None for approvals) of every wanted
-        request of the desk."""
+        """(issue key, the request with the expands the selected streams need — or, for a request the list did not
+        show, a call that reads it by key —, or None for approvals) of every wanted request of the desk."""
         missing: Set[str] = set(wanted)
         if not self.expand:  # approvals: nothing to expand, a request of its own per request
             for key in sorted(missing, key=lambda k: wanted[k][1]):
@@ -387,11 +393,19 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
                     break
                 start = int(page.get("start") or start) + size
                 progress.advance(start)
-        for key in sorted(missing, key=lambda k: wanted[k][1]):
-            request = shared.get(("request", key, expand), self.name,
-                                 lambda k=key: send_optional(self.request_requester, f"request/{k}", params={"expand": expand}))
-            if isinstance(request, Mapping):  # None: not a request (any more), or not visible to this account
-                yield key, request
+        for key in sorted(missing, key=lambda k: wanted[k][1]):  # read by key, on the per-issue threads (_work)
+            yield key, functools.partial(self._by_key, shared, key, expand)
+
+    def _by_key(self, shared: SharedRequests, key: str, expand: str) -> Optional[Mapping[str, Any]]:
+        """`GET request/{key}?expand=…`, once per read for every selected stream; None: not a request (any more), or
+        not visible to this account (404)."""
+        request = shared.get(("request", key, expand), self.name,
+                             lambda: send_optional(self.request_requester, f"request/{key}", params={"expand": expand}))
+        return request if isinstance(request, Mapping) else None
+
+    def _rows_by_key(self, key: str, load: Any) -> Any:
+        request = load()
+        return NOT_A_REQUEST if request is None else self._rows(key, request)
 
     def _rows(self, key: str, request: Optional[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
         if self.view == "requests":
