@@ -1,6 +1,6 @@
 """Faults through the real command (`source-jira read` as a subprocess) against the fake Jira Cloud: nothing lost.
 
-* the issue family (issues, comments, worklogs, changelogs) under 10 % 429, 5 % 5xx (HTML 502/504 bodies too),
+* the issue family (issues, comments, worklogs, changelogs, transitions) under 10 % 429, 5 % 5xx (HTML 502/504 bodies too),
   2 % connection resets, 1 % truncated bodies and 2 % 200s whose body is not JSON returns exactly the ground truth;
 * so do declarative parent/child streams (projects → versions/components, boards → sprints, groups → members), which
   the CDK would otherwise cache — corrupt body included — for their children;
@@ -15,7 +15,8 @@ from collections import Counter
 
 from integration_tests.conftest import assert_ids_equal_ground_truth, configured_catalog, run_connector
 
-FAMILY = ["issues", "issue_comments", "issue_worklogs", "issue_changelogs"]
+# issue_transitions reads the same search pages as issues (search.joint_views), at no request of its own
+FAMILY = ["issues", "issue_comments", "issue_worklogs", "issue_changelogs", "issue_transitions"]
 DECLARATIVE = ["projects", "project_versions", "project_components", "boards", "sprints", "groups", "group_members",
                "issue_fields", "users"]
 FAULTS = dict(rate_429=0.10, rate_5xx=0.05, rate_reset=0.02, rate_truncated=0.01, rate_corrupt_json=0.02, retry_after=1)
