@@ -91,6 +91,11 @@ def _stream_states(messages: List[Any]) -> Dict[str, Mapping[str, Any]]:
     return states
 
 
+def stated_streams(messages: Optional[List[Any]]) -> List[str]:
+    """The streams a read's state messages give a non-empty state."""
+    return sorted(name for name, value in _stream_states(messages or []).items() if value)
+
+
 def cursor_problem(messages: List[Any], stream_configs: List[Mapping[str, Any]]) -> Optional[str]:
     """A saved cursor value its stream cannot parse (the CDK's error names no stream)."""
     states = _stream_states(messages)

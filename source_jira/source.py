@@ -20,7 +20,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira import cdk_adapter
-from source_jira.inputs import per_stream_states
+from source_jira.inputs import per_stream_states, stated_streams
 from source_jira.limiter import ceiling_of
 from source_jira.components.issue_family.session import SessionHolder
 from source_jira.components.config import AUTH_TITLES, DATACENTER, atlassian_host, deployment_of, site_url
@@ -83,7 +83,7 @@ class SourceJira(cdk_adapter.MigratesConfigInMemory, YamlDeclarativeSource):
         if selected:
             # the issue family shares search pages only between the streams this catalog selects
             try:
-                with self._issue_family.open(names, per_issue_threads=ceiling_of(config)):
+                with self._issue_family.open(names, per_issue_threads=ceiling_of(config), stated=stated_streams(state)):
                     yield from cdk_adapter.concurrent_read(self, selected)
             finally:
                 self._transport.connections.close()  # the read's connections (transport.SharedConnections)

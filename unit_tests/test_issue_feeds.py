@@ -356,3 +356,31 @@ def test_a_read_too_large_for_the_per_user_map_asks_per_issue(monkeypatch):
         output = _read(config, "issue_votes")
     assert sorted(r["issueId"] for r in records_of(output)) == sorted(i for n, i in enumerate(ids) if n % 2)
     assert not [m for m in _log_messages(output) if "per-user searches" in m]  # not tried at all (no listing failed)
+
+
+@pytest.mark.parametrize("datacenter", [False, True])
+def test_per_issue_streams_join_the_search_pages_only_on_a_read_without_state(datacenter):
+    """search.joint_views: beside a search view whose pages carry every field, the per-issue streams read those pages
+    — unless one of them starts from a saved state (their windows could differ: a lagging stream would fetch
+    whole-field pages no other stream reads), or (Data Center) only the changelog views read the search."""
+    from types import SimpleNamespace
+
+    from source_jira.components.issue_family.search import joint_views
+    from source_jira.components.issue_family.session import PER_ISSUE_VIEWS, SyncSession
+
+    search = SimpleNamespace(changelogs_in_pages=datacenter)
+
+    def views(selected, stated=()):
+        session = SyncSession(selected, per_issue_threads=1, stated=stated)
+        try:
+            return set(joint_views(session, search)) & set(PER_ISSUE_VIEWS)
+        finally:
+            session.close()
+
+    assert views(["issues", "issue_watchers", "issue_transitions"]) == set(PER_ISSUE_VIEWS)
+    assert views(["issues", "issue_watchers"], stated=["issue_watchers"]) == set()
+    assert views(["issues", "issue_watchers"], stated=["issues"]) == set()
+    assert views(["issues", "issue_watchers"], stated=["projects"]) == set(PER_ISSUE_VIEWS)
+    assert views(["issue_watchers", "issue_votes"]) == set()  # no search view: a search of their own
+    assert views(["issue_changelogs", "issue_watchers"]) == set()  # Cloud: bulkfetch; DC: light pages (no *all)
+    assert views(["pull_requests", "issue_watchers"]) == (set() if datacenter else set(PER_ISSUE_VIEWS))

@@ -7,8 +7,9 @@ these streams, each asks per issue only what that search did not already tell, a
 * One search per window for all selected per-issue streams (`search/jql` on Cloud, `search` on Data Center): each
   issue's id, `updated`, `watches.watchCount` and `votes.votes`, and with `expand=transitions` (when
   `issue_transitions` is selected) its transitions. Whichever stream asks for a page first fetches it for the others
-  (session.read_shared). When a search view (`issues`, ...) is selected too, there is no such search: these streams
-  read its pages, which carry every field and then expand `transitions` as well (search.joint_views).
+  (session.read_shared). When a search view (`issues`, ...) is selected too, on a read without saved state, there
+  is no such search: these streams read its pages, which carry every field and then expand `transitions` as well
+  (search.joint_views).
 * `issue_transitions` needs no request of its own: its records are the page's transitions. `issue_watchers` and
   `issue_votes` ask `issue/{id}/watchers` or `issue/{id}/votes` only for an issue whose count (COUNTS) is not 0.
   `issue_remote_links` asks every issue (nothing on the page tells). `issue_properties` asks one `GET issue/{id}

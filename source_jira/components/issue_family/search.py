@@ -46,12 +46,16 @@ def search_views(search: Any) -> Tuple[str, ...]:
 def joint_views(session: Any, search: Any) -> Tuple[str, ...]:
     """The selected streams that read one window's search pages. The search views always; the per-issue streams
     (children.py) too when a search view is selected whose pages carry every field (always on Cloud; on Data Center
-    when `issues`, `issue_comments` or `issue_attachments` is): `watches`, `votes` and `updated` are fields, and the
-    pages then also expand `transitions` for `issue_transitions`. Otherwise they search on their own."""
+    when `issues`, `issue_comments` or `issue_attachments` is) and none of them starts from a saved state (a first
+    sync, a full refresh: then all have the same windows, cut from the read's one index). `watches`, `votes` and
+    `updated` are fields, and the pages then also expand `transitions` for `issue_transitions`. Otherwise the
+    per-issue streams search on their own, with a light page (a stream added later, whose state lags, never reads
+    whole-field pages that no other stream wants)."""
     views = search_views(search)
     selected = session.selected
-    searched = selected & set(views)
-    if searched and selected & set(PER_ISSUE_VIEWS) and (not search.changelogs_in_pages or selected & WHOLE_ISSUE_VIEWS):
+    joining = (selected & set(views)) | (selected & set(PER_ISSUE_VIEWS))
+    if (selected & set(views) and selected & set(PER_ISSUE_VIEWS) and not joining & session.stated
+            and (not search.changelogs_in_pages or selected & WHOLE_ISSUE_VIEWS)):
         return views + PER_ISSUE_VIEWS
     return views
 

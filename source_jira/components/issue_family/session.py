@@ -207,8 +207,10 @@ class SyncSession:
     """What the issue-family streams of one read share. Thread-safe: windows of all streams run on the CDK's
     workers at once."""
 
-    def __init__(self, selected: Iterable[str], per_issue_threads: int = CEILING_DEFAULT) -> None:
+    def __init__(self, selected: Iterable[str], per_issue_threads: int = CEILING_DEFAULT,
+                 stated: Iterable[str] = ()) -> None:
         self.selected: Set[str] = set(selected)
+        self.stated: Set[str] = set(stated)  # the selected streams that start from a saved state
         self.per_issue_threads = max(1, int(per_issue_threads))
         self.spool = Spool()
         self.changelog_slots = OrderedSlots(CHANGELOG_PAGES_AT_ONCE)
@@ -386,8 +388,9 @@ class SessionHolder:
         self._live: Optional[SyncSession] = None
 
     @contextlib.contextmanager
-    def open(self, selected: Iterable[str], per_issue_threads: int = CEILING_DEFAULT) -> Iterator[SyncSession]:
-        session = SyncSession(selected, per_issue_threads)
+    def open(self, selected: Iterable[str], per_issue_threads: int = CEILING_DEFAULT,
+             stated: Iterable[str] = ()) -> Iterator[SyncSession]:
+        session = SyncSession(selected, per_issue_threads, stated)
         with self._lock:
             if self._live is not None:
                 raise RuntimeError("An issue-family sync session is already open on this source: one read at a time.")
