@@ -65,6 +65,29 @@ def test_views_of_another_kind_get_one_spooled_copy_of_the_issues_and_make_their
     assert x == [["xy:x:1", "xy:x:2"], ["xy:x:3"]] and y == [["xy:y:1", "xy:y:2"], ["xy:y:3"]]
 
 
+def test_a_light_part_is_charged_its_own_size_not_the_pages():
+    """read_shared `light`: a per-issue stream's part (a few fields per issue) of a big page is charged its own
+    weight, so it stays in memory where a part charged the whole page would spill to disk."""
+    from source_jira.components.issue_family.session import LIGHT_OVERHEAD, SyncSession
+
+    session = SyncSession(["a", "light", "heavy"], per_issue_threads=1)
+    session.spool = Spool(memory_budget=10_000)
+    page = {"issues": [{"id": 1}]}
+    part = lambda page, view: [{"issueId": "1"}]  # noqa: E731 - 17 bytes of JSON
+    try:
+        list(session.read_shared("k", "a", {"light", "heavy"}, lambda previous: (page, 9_000, None), part, "test",
+                                 light={"light"}))
+        tickets = session._shared["k"].pages[0]["tickets"]
+        assert tickets["light"][0] == "mem" and tickets["light"][2] == LIGHT_OVERHEAD * 17
+        assert tickets["heavy"][0] == "mem" and tickets["heavy"][2] == 9_000
+        list(session.read_shared("k2", "a", {"light", "heavy"}, lambda previous: (page, 9_000, None), part, "test",
+                                 light={"light"}))
+        tickets = session._shared["k2"].pages[0]["tickets"]
+        assert tickets["light"][0] == "mem" and tickets["heavy"][0] == "disk"  # the budget holds one page's charge
+    finally:
+        session.close()
+
+
 def test_a_sync_builds_only_the_selected_streams_and_bounds_the_record_queue(monkeypatch):
     built = []
     original = ConcurrentDeclarativeSource._create_streams

@@ -105,7 +105,7 @@ class IssueChildRetriever(WindowedRetriever):
             body = search_body(self.session, self.search, self.config, self.name, jql)
             chain = self.session.chain(("search", jql), lambda: self.search.chain(self.requester, body))
             yield from self.session.read_shared(("search", jql), self.name, others, chain.fetch, per_issue_part,
-                                                f"POST {self.search.path}", kin=set(PER_ISSUE_VIEWS))
+                                                f"POST {self.search.path}", kin=set(PER_ISSUE_VIEWS), light=PER_ISSUE_VIEWS)
             return
         others = self.session.consumers(PER_ISSUE_VIEWS, self.name)
         expand = sorted({ON_PAGE[view] for view in ON_PAGE if view in self.session.selected | {self.name}})
@@ -116,7 +116,8 @@ class IssueChildRetriever(WindowedRetriever):
                 yield per_issue_part(page, self.name)
             return
         chain = self.session.chain(("per_issue", jql), lambda: self.search.chain(self.requester, body))
-        yield from self.session.read_shared(("per_issue", jql), self.name, others, chain.fetch, per_issue_part, where)
+        yield from self.session.read_shared(("per_issue", jql), self.name, others, chain.fetch, per_issue_part, where,
+                                            light=PER_ISSUE_VIEWS)
 
     # --- one issue's own requests ---------------------------------------------------------------------------------
     def _children(self, issue_id: str) -> List[Mapping[str, Any]]:

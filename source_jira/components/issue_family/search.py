@@ -142,7 +142,7 @@ class SearchViews:
             return per_issue_part(page, view) if view in PER_ISSUE_VIEWS else self._payloads(page["issues"], view)
 
         chain = self.session.chain(("search", jql), lambda: self.search.chain(self.requester, self._search_body(jql)))
-        yield from self.session.read_shared(("search", jql), self.name, others, chain.fetch, part, where)
+        yield from self.session.read_shared(("search", jql), self.name, others, chain.fetch, part, where, light=PER_ISSUE_VIEWS)
 
     def _comment_loader(self, item: Mapping[str, Any]) -> Any:
         return lambda: list(self._all_comments(item["issueId"], item["comments"]))

@@ -48,6 +48,7 @@ PER_ISSUE_QUEUED = 16  # per-issue requests of one window queued at once (memory
 COMMENT_PREFETCH = 16  # incomplete issues' comment lists loaded ahead of `issue_comments` (memory bound)
 CHANGELOG_PAGES_AT_ONCE = 2  # bulkfetch pages fetched and held at a time (see changelogs.py)
 SPOOL_MEMORY = 16 * 1024 * 1024
+LIGHT_OVERHEAD = 4  # parsed Python objects take a few times their JSON size (read_shared `light`)
 
 
 class Spool:
@@ -286,12 +287,13 @@ class SyncSession:
         return {view for view in views if view in self.selected and view != fetching_view}
 
     def read_shared(self, key: Any, view: str, others: Set[str], fetch: Fetch, part: Part, where: str,
-                    kin: Optional[Set[str]] = None) -> Iterator[Any]:
+                    kin: Optional[Set[str]] = None, light: Iterable[str] = ()) -> Iterator[Any]:
         """`view`'s part of each page of the chain `key`, the chain fetched once for `view` and `others`: whichever
         view asks for a page first fetches it and spools the others' parts (a page whose part was not kept is
         fetched again). `kin`: the other views `part` can make (default: all); a view of another kind (a per-issue
         stream and a search view sharing one search) gets the page's issues as they came, and makes its part itself
-        when it takes them. A token seen twice in the chain fails loudly."""
+        when it takes them. A spooled part is charged the size of the page it came from, or (views in `light`, whose
+        parts are a few fields per issue) its own JSON size times LIGHT_OVERHEAD. A token seen twice in the chain fails loudly."""
         with self._lock:
             chain = self._shared.get(key)
             if chain is None:
@@ -315,7 +317,11 @@ class SyncSession:
                     if upcoming is not None and (upcoming == previous or any(p["token"] == upcoming for p in chain.pages)):
                         progress.stalled(f"Jira sent the page token {upcoming[:60]!r} a second time")
                     aliens = {other for other in others if kin is not None and other not in kin}
-                    tickets: Dict[str, Any] = {other: self.spool.put(part(page, other), size) for other in others - aliens}
+                    tickets: Dict[str, Any] = {}
+                    for other in others - aliens:
+                        payload = part(page, other)
+                        charge = LIGHT_OVERHEAD * len(orjson.dumps(payload)) if other in light else size
+                        tickets[other] = self.spool.put(payload, charge)
                     if aliens:
                         shared = SharedIssues(self.spool.put(page.get("issues") or [], size), len(aliens))
                         tickets.update(dict.fromkeys(aliens, shared))
