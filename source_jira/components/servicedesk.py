@@ -14,8 +14,8 @@ epoch ms, the issue family's rules: `>=` lower bound floored to the minute, stat
    reads the whole list; an incremental one usually its first page), and only while another page costs less than
    reading the still-missing requests by key. Requests the list did not show (Data Center lists only the account's
    own requests; a request moved during the read; an issue that is no request) are read by key, concurrently on
-   the read's per-issue threads, their records coming out in order: `GET request/{key}?expand=…` (404: skipped). Approvals have no expand: `GET request/{key}/approval` per changed
-   request that may have approvals (below).
+   the read's per-issue threads, their records coming out in order: `GET request/{key}?expand=…` (404: skipped).
+   Approvals have no expand: `GET request/{key}/approval` per changed request that may have approvals (below).
 4. An embedded page that is not the last (`isLastPage: false`) is read in full from its own endpoint.
 
 Approvals: JSM keeps a request's approvals in the locked custom field "Approvals" (schema custom type

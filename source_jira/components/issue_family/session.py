@@ -293,7 +293,8 @@ class SyncSession:
         fetched again). `kin`: the other views `part` can make (default: all); a view of another kind (a per-issue
         stream and a search view sharing one search) gets the page's issues as they came, and makes its part itself
         when it takes them. A spooled part is charged the size of the page it came from, or (views in `light`, whose
-        parts are a few fields per issue) its own JSON size times LIGHT_OVERHEAD. A token seen twice in the chain fails loudly."""
+        parts are a few fields per issue) its own JSON size times LIGHT_OVERHEAD. A token seen twice in the chain
+        fails loudly."""
         with self._lock:
             chain = self._shared.get(key)
             if chain is None:
