@@ -107,8 +107,8 @@ def test_streams_asking_at_once_share_one_fetch():
 class StubRequester:
     """Answers servicedeskapi GETs from a list of requests (50 a page, most recent first) and records each call."""
 
-    def __init__(self, keys):
-        self.keys = keys
+    def __init__(self, keys, agent=True):
+        self.keys, self.agent = keys, agent
         self.calls = []
 
     def send_request(self, path, request_params=None, **_):
@@ -125,6 +125,8 @@ class StubRequester:
             shown = self.keys[start:start + 50]
             body = {"start": start, "size": len(shown), "limit": 50, "isLastPage": start + len(shown) >= len(self.keys),
                     "values": [{"issueKey": k, "sla": {"isLastPage": True, "values": []}} for k in shown]}
+        elif path.startswith("servicedesk/") and path.endswith("/queue") and self.agent:
+            body = {"start": 0, "size": 0, "limit": 1, "isLastPage": True, "values": []}
         elif path.startswith("request/") and path.count("/") == 1 and path[len("request/"):] in self.keys:
             body = {"issueKey": path[len("request/"):], "sla": {"isLastPage": True, "values": []}}
         else:
@@ -208,3 +210,56 @@ def test_the_approvals_field_is_looked_up_once_per_read_and_only_for_request_app
     shared = SharedRequests(ALL)
     assert [shared.approvals_field(loads) for _ in ALL] == [FIELD] * len(ALL)
     assert loads.calls == 1
+
+
+# --- approvals from the field: taken only when it is recognisably the endpoint's list, for this very request -------
+def _approval(approval_id="11", request="10001", **over):
+    a = {"id": approval_id, "name": "Approve", "finalDecision": "pending", "canAnswerApproval": False,
+         "approvers": [{"approver": {"accountId": "a1"}, "approverDecision": "pending"}],
+         "createdDate": {"epochMillis": 1}, "_links": {"self": f"https://x/rest/servicedeskapi/request/{request}/approval/{approval_id}"}}
+    a.update(over)
+    return a
+
+
+def test_the_fields_approvals_are_taken_when_they_are_the_endpoints():
+    by_id, by_key = _approval(), _approval("12", request="OPS-1")
+    got = servicedesk.approvals_in_field([by_id, by_key], "10001", "OPS-1")
+    assert got == [by_id, by_key] and got[0] is not by_id  # copies
+
+
+@pytest.mark.parametrize("value", [
+    None, [], {}, "x", [None],
+    [_approval(request="10002")],  # another request's approval
+    [_approval(approval_id="12", _links={"self": "https://x/rest/servicedeskapi/request/10001/approval/13"})],
+    [_approval(_links={})], [_approval(_links=None)], [_approval(_links="x")],
+    [{k: v for k, v in _approval().items() if k != "approvers"}],
+    [_approval(finalDecision=None)], [_approval(id="")],
+    [_approval(), {"id": "2"}],  # one odd item: the whole field is not taken
+])
+def test_a_field_of_another_form_is_not_taken(value):
+    assert servicedesk.approvals_in_field(value, "10001", "OPS-1") is None
+
+
+@pytest.mark.parametrize("agent", [True, False])
+def test_approvals_from_the_field_make_no_call_for_an_agent(agent):
+    """An agent of the desk (its queues answer) sees every request: the field's approvals are the records. Anyone else
+    (403 on queues) sees only some requests: each request with approvals is asked (the others' endpoint says 404)."""
+    keys = ["OPS-1", "OPS-2", "OPS-3", "OPS-4"]
+    stub = StubRequester(keys, agent=agent)
+    retriever = servicedesk.ServiceRequestRetriever(config={}, parameters={"name": "request_approvals"}, requester=stub,
+                                                    desk_requester=stub, request_requester=stub, agent_requester=stub)
+    wanted = {"OPS-1": ("1", 1, [_approval(request="1")]), "OPS-2": ("2", 2, False), "OPS-3": ("3", 3, True),
+              "OPS-4": ("4", 4, [_approval(request="4")])}
+    work = list(retriever._work(SharedRequests(["request_approvals"]), {"id": "1"}, wanted))
+    called = [item[0] for item, call in work if call is not None]
+    assert called == (["OPS-3"] if agent else ["OPS-1", "OPS-3", "OPS-4"])
+    assert stub.calls == ["servicedesk/1/queue"]  # once per desk, and no request's own call yet
+    assert retriever._field_approvals(wanted["OPS-1"][2]) == [_approval(request="1")]
+    assert retriever._field_approvals(False) == []
+
+
+def test_without_an_agent_requester_the_field_never_stands_for_the_endpoint():
+    stub = StubRequester(["OPS-1"])
+    retriever = _retriever(stub, "request_approvals")
+    work = list(retriever._work(SharedRequests(["request_approvals"]), {"id": "1"}, {"OPS-1": ("1", 1, [_approval(request="1")])}))
+    assert [call is not None for _, call in work] == [True] and stub.calls == []

@@ -19,6 +19,8 @@ The platform side: the locked custom field "Approvals" (``APPROVALS_FIELD``, sch
 ``com.atlassian.servicedesk.approvals-service:sd-approvals``) is in ``GET /field`` on Cloud and Data Center, and an issue
 search (or ``GET issue``) asking for it gets, for a request, its approvals as ``request/{key}/approval`` shows them (the
 same objects), ``null`` when it has none; an issue of another project (or a site without JSM) has ``null``.
+``site.approvals_field_links = False``: the field shows the approvals without their ``_links`` (a form the connector
+must not take for the endpoint's list).
 
 Dimensions: request types (global ids), queues (ids per desk, ``includeCount=true`` gives ``issueCount``),
 customers (several desks share some), organizations (global).
@@ -170,7 +172,10 @@ def approvals_field_value(site: Site, renderer: Any, it: Issue) -> list | None:
     if d is None:
         return None
     j = JsmRenderer(site, renderer)
-    return [j.approval(it, a) for a in approvals_of(site, d, it)] or None
+    values = [j.approval(it, a) for a in approvals_of(site, d, it)]
+    if not getattr(site, "approvals_field_links", True):  # a site whose field shows approvals without their links
+        values = [{k: v for k, v in a.items() if k != "_links"} for a in values]
+    return values or None
 
 
 def slas_of(site: Site, desk: Desk, it: Issue) -> list[dict]:
@@ -334,7 +339,7 @@ class JsmRenderer:
     def approval(self, it: Issue, a: dict) -> dict:
         decision = a["decision"]
         out = {"id": a["id"], "name": a["name"], "finalDecision": decision,
-               "canAnswerApprovalDecision": False,
+               "canAnswerApproval": False,
                "approvers": [{"approver": self.user(a["approver"]), "approverDecision": decision}],
                "createdDate": date(self.site, a["created"]),
                "_links": {"self": f"{self.base}/request/{it.id}/approval/{a['id']}"}}

@@ -353,6 +353,7 @@ class Site:
         self.search_cache = SearchCache()
         self.jsm_enabled = True  # Jira Service Management (servicedesk.py); FakeJira(jsm=False): a site without it
         self.jsm_agent = True  # FakeJira(jsm_agent=False): the account is no agent of the service desks
+        self.approvals_field_links = True  # False: the Approvals field shows approvals without `_links` (servicedesk.py)
         self._generate()
 
     # ----------------------------------------------------------------------------------------

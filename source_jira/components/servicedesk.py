@@ -15,16 +15,19 @@ epoch ms, the issue family's rules: `>=` lower bound floored to the minute, stat
    reading the still-missing requests by key. Requests the list did not show (Data Center lists only the account's
    own requests; a request moved during the read; an issue that is no request) are read by key, concurrently on
    the read's per-issue threads, their records coming out in order: `GET request/{key}?expand=…` (404: skipped).
-   Approvals have no expand: `GET request/{key}/approval` per changed request that may have approvals (below).
+   Approvals have no expand: their search's Approvals field, or `GET request/{key}/approval` (below).
 4. An embedded page that is not the last (`isLastPage: false`) is read in full from its own endpoint.
 
 Approvals: JSM keeps a request's approvals in the locked custom field "Approvals" (schema custom type
 `…approvals-service:sd-approvals`), whose value the issue search returns. When `request_approvals` is read, the field's
 id is looked up once per read (`GET field`, the issue family's cached list) and asked for in step 2's search (one
 search still serves every JSM stream: the streams of a read ask for the same fields). `GET request/{key}/approval` is
-then skipped only for a request whose field is explicitly empty (`null` or `[]`): no such field on the site, the field
-absent from an issue's `fields`, or a value of any other shape, and the endpoint is called as before — a request is
-never left without its approvals on a guess.
+then skipped for a request whose field is explicitly empty (`null` or `[]`: no approvals), and for one whose field
+holds the approvals as that endpoint lists them (each with its id, decision, approvers and a `_links.self` that is this
+request's approval URL: those are the records) when the account is an agent of its desk (one `GET
+servicedesk/{id}/queue` per desk says so: only agents may list queues, and an agent sees every request of the desk). No such field on the site, the field absent from an issue's `fields`,
+or a value of any other form, and the endpoint is called as before — a request is never left without its approvals on
+a guess.
 
 The selected streams share steps 3's answers (`SharedRequests`): each list page and each `request/{key}` answer is
 fetched once, with every expand the selected streams need, and handed to each of them.
@@ -65,6 +68,8 @@ HELD_MAX = 2_000  # requests held for the other streams at once (memory bound); 
 SHARED_ATTRIBUTE = "servicedesk_requests"  # where the read's SharedRequests hangs on the issue-family session
 APPROVALS_TYPE = "com.atlassian.servicedesk.approvals-service:sd-approvals"  # schema.custom of the "Approvals" field
 APPROVALS_VIEW = "request_approvals"
+# a wanted request: (issue id, updated ms, its approvals: False none, True ask the endpoint, or the field's list)
+Wanted = Tuple[str, int, Any]
 NOT_A_REQUEST = object()  # what reading a request by key gives when Jira says there is none (an immutable marker)
 
 
@@ -74,6 +79,27 @@ def approvals_field(fields_by_id: Mapping[str, Mapping[str, Any]]) -> Optional[s
         if isinstance(meta, Mapping) and (meta.get("schema") or {}).get("custom") == APPROVALS_TYPE:
             return str(field_id)
     return None
+
+
+def approvals_in_field(value: Any, issue_id: str, key: str) -> Optional[List[Mapping[str, Any]]]:
+    """The request's approvals as its Approvals field holds them, when the value is recognisably what
+    `GET request/{key}/approval` lists (a non-empty list of approvals, each with its id, `finalDecision`, `approvers`
+    and a `_links.self` that is this very request's approval URL); else None (the endpoint is asked: a value of
+    another form, or of another request, is never taken on a guess)."""
+    if not isinstance(value, list) or not value:
+        return None
+    approvals: List[Mapping[str, Any]] = []
+    for item in value:
+        if not isinstance(item, Mapping) or not isinstance(item.get("approvers"), list):
+            return None
+        approval_id, decision = item.get("id"), item.get("finalDecision")
+        link = (item.get("_links") or {}).get("self") if isinstance(item.get("_links"), Mapping) else None
+        if approval_id in (None, "") or not isinstance(decision, str) or not isinstance(link, str):
+            return None
+        if not any(link.endswith(f"/request/{who}/approval/{approval_id}") for who in (issue_id, key) if who):
+            return None
+        approvals.append(dict(item))
+    return approvals
 
 
 def may_have_approvals(issue_fields: Any, field_id: Optional[str]) -> bool:
@@ -207,6 +233,7 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
     desk_requester: HttpRequester  # GET servicedesk: 404/403 skip the stream with one WARN
     request_requester: HttpRequester  # per-request GETs: a request gone meanwhile (404) is skipped
     get_requester: Optional[HttpRequester] = None  # GET field (platform API): the Approvals field's id
+    agent_requester: Optional[HttpRequester] = None  # GET servicedesk/{id}/queue: is the account an agent of the desk
     cursor: Any = None
     name: str = ""
 
@@ -243,6 +270,7 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         self.expand, self.embedded, self.child = VIEWS[self.view]
         self.search = search_for(self.config)
         self.lists = deployment_of(self.config) != DATACENTER and bool(self.expand)
+        self._agent: Dict[str, bool] = {}  # desk id -> the account is an agent of it (request_approvals)
 
     def _fields_by_id(self) -> Mapping[str, Mapping[str, Any]]:
         """The site's fields (`GET field`, platform API): the issue family's list of this read when there is one (one
@@ -289,13 +317,13 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
                         "serviceDeskId": str(desk.get("id"))}
                 if rows is NOT_A_REQUEST:  # read by key: not a request (any more), or not visible: nothing to hand
                     continue
-                if rows is None:  # no call of its own: approvals, none (its field says so); else the request's rows
-                    rows = [] if self.view == APPROVALS_VIEW else self._rows(key, request)
+                if rows is None:  # no call of its own: approvals, from the field (none, or its list); else the request's rows
+                    rows = self._field_approvals(wanted[key][2]) if self.view == APPROVALS_VIEW else self._rows(key, request)
                 for row in rows:
                     yield Record(data={**row, **base}, stream_name=self.name, associated_slice=stream_slice)
                 self._visited(updated, stream_slice)
 
-    def _work(self, shared: SharedRequests, desk: Mapping[str, Any], wanted: Mapping[str, Tuple[str, int, bool]]
+    def _work(self, shared: SharedRequests, desk: Mapping[str, Any], wanted: Mapping[str, Wanted]
               ) -> Iterator[Tuple[Tuple[str, Optional[Mapping[str, Any]]], Optional[Any]]]:
         """((key, request), a call of its own or None) per wanted request: `request_approvals` calls the approval
         list of each request that may have approvals, the other streams a request the list did not show (both run
@@ -304,7 +332,8 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
             if callable(request):  # not in a list page (Data Center lists none): read by key, its rows with it
                 yield (key, None), functools.partial(self._rows_by_key, key, request)
                 continue
-            call = self.view == APPROVALS_VIEW and wanted[key][2]
+            known = wanted[key][2]
+            call = self.view == APPROVALS_VIEW and (known is True or (isinstance(known, list) and not self._agent_of(desk)))
             yield (key, request), functools.partial(self._rows, key, request) if call else None
 
     def _in_order(self, work: Iterable[Tuple[Any, Optional[Any]]]) -> Iterator[Tuple[Any, Any]]:
@@ -330,8 +359,8 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         return [d for d in desks or [] if not projects or d.get("projectKey") in projects]
 
     def _changed(self, shared: "SharedRequests", desks: List[Mapping[str, Any]], lower: int,
-                 upper: Optional[int]) -> Dict[str, Dict[str, Tuple[str, int, bool]]]:
-        """`{project key: {issue key: (issue id, updated ms, may have approvals)}}` of the desks' issues changed in the
+                 upper: Optional[int]) -> Dict[str, Dict[str, Wanted]]:
+        """`{project key: {issue key: (issue id, updated ms, approvals)}}` (Wanted) of the desks' issues changed in the
         window. With `request_approvals` selected the search also asks for the Approvals field (every stream of the
         read asks for the same fields, so one search serves them all)."""
         keys = sorted({str(d.get("projectKey")) for d in desks if d.get("projectKey")})
@@ -343,23 +372,26 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         field_id = shared.approvals_field(self._fields_by_id)
         fields = ["updated"] + ([field_id] if field_id else [])
 
-        def scan() -> Dict[str, Dict[str, Tuple[str, int, bool]]]:
-            found: Dict[str, Dict[str, Tuple[str, int, bool]]] = {}
+        def scan() -> Dict[str, Dict[str, Wanted]]:
+            found: Dict[str, Dict[str, Wanted]] = {}
             where = f"POST {self.search.path} (Jira Service Management: the service desks' changed issues)"
             for issue in self.search.scan(self.requester, jql, fields, where):
                 key = str(issue.get("key") or "")
                 issue_fields = issue.get("fields") or {}
                 updated = jira_ms(issue_fields.get("updated"))
                 if key and updated is not None:
-                    approvals = may_have_approvals(issue.get("fields"), field_id)
-                    found.setdefault(key.rsplit("-", 1)[0], {})[key] = (str(issue.get("id")), updated, approvals)
+                    issue_id = str(issue.get("id"))
+                    approvals: Any = may_have_approvals(issue.get("fields"), field_id)
+                    if approvals and field_id:  # the field's own list, when it is the endpoint's: no call
+                        approvals = approvals_in_field(issue_fields.get(field_id), issue_id, key) or True
+                    found.setdefault(key.rsplit("-", 1)[0], {})[key] = (issue_id, updated, approvals)
             return found
 
         # streams whose states agree (a first sync, or states moved together) share one search
         return shared.get(("changed", jql, tuple(fields)), self.name, scan, weight=1, requests=False)
 
     def _requests(self, shared: SharedRequests, desk: Mapping[str, Any],
-                  wanted: Mapping[str, Tuple[str, int, bool]]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
+                  wanted: Mapping[str, Wanted]) -> Iterator[Tuple[str, Optional[Mapping[str, Any]]]]:
         """(issue key, the request with the expands the selected streams need — or, for a request the list did not
         show, a call that reads it by key —, or None for approvals) of every wanted request of the desk."""
         missing: Set[str] = set(wanted)
@@ -402,6 +434,23 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         request = shared.get(("request", key, expand), self.name,
                              lambda: send_optional(self.request_requester, f"request/{key}", params={"expand": expand}))
         return request if isinstance(request, Mapping) else None
+
+    def _agent_of(self, desk: Mapping[str, Any]) -> bool:
+        """Whether the account is an agent of the desk (who sees every request of it), asked once per desk and read
+        when its Approvals field is to stand for the approval endpoint: only an agent may list the desk's queues. A
+        customer sees only some requests (the others' endpoint answers 404), so its approvals are asked one by one."""
+        desk_id = str(desk.get("id") or "")
+        if desk_id not in self._agent:
+            answer = None
+            if desk_id and self.agent_requester is not None:
+                answer = send_optional(self.agent_requester, f"servicedesk/{desk_id}/queue", params={"start": 0, "limit": 1})
+            self._agent[desk_id] = isinstance(answer, Mapping) and isinstance(answer.get("values"), list)
+        return self._agent[desk_id]
+
+    @staticmethod
+    def _field_approvals(known: Any) -> List[Mapping[str, Any]]:
+        """A request's approvals known from the search's Approvals field: its list, or none (False: the field is empty)."""
+        return [dict(a) for a in known] if isinstance(known, list) else []
 
     def _rows_by_key(self, key: str, load: Any) -> Any:
         request = load()
