@@ -4,6 +4,7 @@ it, bounded in memory, and a failed fetch never leaves another stream without it
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -223,8 +224,7 @@ def _approval(approval_id="11", request="10001", **over):
 
 def test_the_fields_approvals_are_taken_when_they_are_the_endpoints():
     by_id, by_key = _approval(), _approval("12", request="OPS-1")
-    got = servicedesk.approvals_in_field([by_id, by_key], "10001", "OPS-1")
-    assert got == [by_id, by_key] and got[0] is not by_id  # copies
+    assert servicedesk.approvals_in_field([by_id, by_key], "10001", "OPS-1") == [by_id, by_key]
 
 
 @pytest.mark.parametrize("value", [
@@ -248,8 +248,9 @@ def test_approvals_from_the_field_make_no_call_for_an_agent(agent):
     stub = StubRequester(keys, agent=agent)
     retriever = servicedesk.ServiceRequestRetriever(config={}, parameters={"name": "request_approvals"}, requester=stub,
                                                     desk_requester=stub, request_requester=stub, agent_requester=stub)
-    wanted = {"OPS-1": ("1", 1, [_approval(request="1")]), "OPS-2": ("2", 2, False), "OPS-3": ("3", 3, True),
-              "OPS-4": ("4", 4, [_approval(request="4")])}
+    packed = {n: json.dumps([_approval(request=n)]).encode() for n in ("1", "4")}
+    wanted = {"OPS-1": ("1", 1, packed["1"]), "OPS-2": ("2", 2, False), "OPS-3": ("3", 3, True),
+              "OPS-4": ("4", 4, packed["4"])}
     work = list(retriever._work(SharedRequests(["request_approvals"]), {"id": "1"}, wanted))
     called = [item[0] for item, call in work if call is not None]
     assert called == (["OPS-3"] if agent else ["OPS-1", "OPS-3", "OPS-4"])
@@ -261,5 +262,30 @@ def test_approvals_from_the_field_make_no_call_for_an_agent(agent):
 def test_without_an_agent_requester_the_field_never_stands_for_the_endpoint():
     stub = StubRequester(["OPS-1"])
     retriever = _retriever(stub, "request_approvals")
-    work = list(retriever._work(SharedRequests(["request_approvals"]), {"id": "1"}, {"OPS-1": ("1", 1, [_approval(request="1")])}))
+    packed = json.dumps([_approval(request="1")]).encode()
+    work = list(retriever._work(SharedRequests(["request_approvals"]), {"id": "1"}, {"OPS-1": ("1", 1, packed)}))
     assert [call is not None for _, call in work] == [True] and stub.calls == []
+
+
+def test_the_fields_approvals_held_for_a_read_are_bounded(monkeypatch):
+    """The changed-issue search keeps each request's approvals from its field (compact JSON) for the read, up to
+    APPROVALS_HELD_BYTES; past it, a request is asked on its own (True), so a huge first sync stays in memory bounds."""
+    issues = [{"id": str(i), "key": f"OPS-{i}", "fields": {"updated": "2026-01-01T00:00:00.000+0000",
+                                                         FIELD: [_approval(request=str(i))]}} for i in range(1, 5)]
+    one = len(json.dumps([_approval(request="1")], separators=(",", ":")))
+    monkeypatch.setattr(servicedesk, "APPROVALS_HELD_BYTES", 2 * one)
+
+    class Search:
+        path = "search/jql"
+
+        def scan(self, requester, jql, fields, where):
+            assert FIELD in fields
+            return iter(issues)
+
+    retriever = _retriever(StubRequester([]), "request_approvals")
+    retriever.search = Search()
+    monkeypatch.setattr(retriever, "_fields_by_id", lambda: {FIELD: {"schema": {"custom": servicedesk.APPROVALS_TYPE}}})
+    found = retriever._changed(SharedRequests(["request_approvals"]), [{"id": "1", "projectKey": "OPS"}], 0, None)["OPS"]
+    kinds = [found[f"OPS-{i}"][2] for i in range(1, 5)]
+    assert [json.loads(k) for k in kinds[:2]] == [[_approval(request="1")], [_approval(request="2")]]
+    assert kinds[2:] == [True, True]

@@ -36,6 +36,7 @@ fetched once, with every expand the selected streams need, and handed to each of
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from types import MappingProxyType
 from dataclasses import InitVar, dataclass, field
@@ -68,8 +69,10 @@ HELD_MAX = 2_000  # requests held for the other streams at once (memory bound); 
 SHARED_ATTRIBUTE = "servicedesk_requests"  # where the read's SharedRequests hangs on the issue-family session
 APPROVALS_TYPE = "com.atlassian.servicedesk.approvals-service:sd-approvals"  # schema.custom of the "Approvals" field
 APPROVALS_VIEW = "request_approvals"
-# a wanted request: (issue id, updated ms, its approvals: False none, True ask the endpoint, or the field's list)
+# a wanted request: (issue id, updated ms, its approvals: False none, True ask the endpoint, or bytes: the field's
+# list as compact JSON, held for the read)
 Wanted = Tuple[str, int, Any]
+APPROVALS_HELD_BYTES = 16 * 1024 * 1024  # the fields' approvals held for one read at most; past it, the endpoint
 NOT_A_REQUEST = object()  # what reading a request by key gives when Jira says there is none (an immutable marker)
 
 
@@ -98,7 +101,7 @@ def approvals_in_field(value: Any, issue_id: str, key: str) -> Optional[List[Map
             return None
         if not any(link.endswith(f"/request/{who}/approval/{approval_id}") for who in (issue_id, key) if who):
             return None
-        approvals.append(dict(item))
+        approvals.append(item)
     return approvals
 
 
@@ -333,7 +336,7 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
                 yield (key, None), functools.partial(self._rows_by_key, key, request)
                 continue
             known = wanted[key][2]
-            call = self.view == APPROVALS_VIEW and (known is True or (isinstance(known, list) and not self._agent_of(desk)))
+            call = self.view == APPROVALS_VIEW and (known is True or (isinstance(known, bytes) and not self._agent_of(desk)))
             yield (key, request), functools.partial(self._rows, key, request) if call else None
 
     def _in_order(self, work: Iterable[Tuple[Any, Optional[Any]]]) -> Iterator[Tuple[Any, Any]]:
@@ -374,6 +377,7 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
 
         def scan() -> Dict[str, Dict[str, Wanted]]:
             found: Dict[str, Dict[str, Wanted]] = {}
+            held = 0  # bytes of the fields' approvals kept (APPROVALS_HELD_BYTES: a huge first sync asks the rest)
             where = f"POST {self.search.path} (Jira Service Management: the service desks' changed issues)"
             for issue in self.search.scan(self.requester, jql, fields, where):
                 key = str(issue.get("key") or "")
@@ -383,7 +387,10 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
                     issue_id = str(issue.get("id"))
                     approvals: Any = may_have_approvals(issue.get("fields"), field_id)
                     if approvals and field_id:  # the field's own list, when it is the endpoint's: no call
-                        approvals = approvals_in_field(issue_fields.get(field_id), issue_id, key) or True
+                        listed = approvals_in_field(issue_fields.get(field_id), issue_id, key)
+                        packed = json.dumps(listed, separators=(",", ":")).encode() if listed and held < APPROVALS_HELD_BYTES else None
+                        held += len(packed or b"")
+                        approvals = packed or True
                     found.setdefault(key.rsplit("-", 1)[0], {})[key] = (issue_id, updated, approvals)
             return found
 
@@ -449,8 +456,9 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
 
     @staticmethod
     def _field_approvals(known: Any) -> List[Mapping[str, Any]]:
-        """A request's approvals known from the search's Approvals field: its list, or none (False: the field is empty)."""
-        return [dict(a) for a in known] if isinstance(known, list) else []
+        """A request's approvals known from the search's Approvals field: its list (bytes: compact JSON), or none
+        (False: the field is empty)."""
+        return list(json.loads(known)) if isinstance(known, bytes) else []
 
     def _rows_by_key(self, key: str, load: Any) -> Any:
         request = load()
