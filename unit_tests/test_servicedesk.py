@@ -251,10 +251,15 @@ def test_approvals_from_the_field_make_no_call_for_an_agent(agent):
     packed = {n: json.dumps([_approval(request=n)]).encode() for n in ("1", "4")}
     wanted = {"OPS-1": ("1", 1, packed["1"]), "OPS-2": ("2", 2, False), "OPS-3": ("3", 3, True),
               "OPS-4": ("4", 4, packed["4"])}
-    work = list(retriever._work(SharedRequests(["request_approvals"]), {"id": "1"}, wanted))
+    shared = SharedRequests(["request_approvals"])
+    work = list(retriever._work(shared, {"id": "1"}, wanted))
     called = [item[0] for item, call in work if call is not None]
     assert called == (["OPS-3"] if agent else ["OPS-1", "OPS-3", "OPS-4"])
     assert stub.calls == ["servicedesk/1/queue"]  # once per desk, and no request's own call yet
+    list(retriever._work(shared, {"id": "1"}, wanted))
+    assert stub.calls == ["servicedesk/1/queue"]  # the read's answer, kept with its other shared answers
+    list(retriever._work(SharedRequests(["request_approvals"]), {"id": "1"}, wanted))
+    assert stub.calls == ["servicedesk/1/queue"] * 2  # another read asks again
     assert retriever._field_approvals(wanted["OPS-1"][2]) == [_approval(request="1")]
     assert retriever._field_approvals(False) == []
 

@@ -142,6 +142,7 @@ class SharedRequests:
         self._field_lock = threading.Lock()
         self._field_loaded = False
         self._approvals_field: Optional[str] = None
+        self._agent: Dict[str, bool] = {}  # desk id -> the account is an agent of it (request_approvals)
 
     def approvals_field(self, load: Any) -> Optional[str]:
         """The Approvals field id for this read's changed-issues search, when `request_approvals` is selected (else
@@ -153,6 +154,13 @@ class SharedRequests:
                 self._approvals_field = approvals_field(load())
                 self._field_loaded = True
             return self._approvals_field
+
+    def agent_of(self, desk_id: str, probe: Any) -> bool:
+        """Whether the account is an agent of the desk, asked (`probe()`) once per desk and read."""
+        with self._field_lock:
+            if desk_id not in self._agent:
+                self._agent[desk_id] = bool(probe())
+            return self._agent[desk_id]
 
     def get(self, key: Any, view: str, fetch: Any, weight: int = 1, requests: bool = True) -> Any:
         """The answer for `key`, fetched by the first stream that asks. `requests`: an answer with requests (asked by
@@ -273,7 +281,6 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
         self.expand, self.embedded, self.child = VIEWS[self.view]
         self.search = search_for(self.config)
         self.lists = deployment_of(self.config) != DATACENTER and bool(self.expand)
-        self._agent: Dict[str, bool] = {}  # desk id -> the account is an agent of it (request_approvals)
 
     def _fields_by_id(self) -> Mapping[str, Mapping[str, Any]]:
         """The site's fields (`GET field`, platform API): the issue family's list of this read when there is one (one
@@ -336,7 +343,7 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
                 yield (key, None), functools.partial(self._rows_by_key, key, request)
                 continue
             known = wanted[key][2]
-            call = self.view == APPROVALS_VIEW and (known is True or (isinstance(known, bytes) and not self._agent_of(desk)))
+            call = self.view == APPROVALS_VIEW and (known is True or (isinstance(known, bytes) and not self._agent_of(shared, desk)))
             yield (key, request), functools.partial(self._rows, key, request) if call else None
 
     def _in_order(self, work: Iterable[Tuple[Any, Optional[Any]]]) -> Iterator[Tuple[Any, Any]]:
@@ -442,17 +449,18 @@ class ServiceRequestRetriever(CursorOwnedRetriever):
                              lambda: send_optional(self.request_requester, f"request/{key}", params={"expand": expand}))
         return request if isinstance(request, Mapping) else None
 
-    def _agent_of(self, desk: Mapping[str, Any]) -> bool:
+    def _agent_of(self, shared: SharedRequests, desk: Mapping[str, Any]) -> bool:
         """Whether the account is an agent of the desk (who sees every request of it), asked once per desk and read
         when its Approvals field is to stand for the approval endpoint: only an agent may list the desk's queues. A
         customer sees only some requests (the others' endpoint answers 404), so its approvals are asked one by one."""
         desk_id = str(desk.get("id") or "")
-        if desk_id not in self._agent:
-            answer = None
-            if desk_id and self.agent_requester is not None:
-                answer = send_optional(self.agent_requester, f"servicedesk/{desk_id}/queue", params={"start": 0, "limit": 1})
-            self._agent[desk_id] = isinstance(answer, Mapping) and isinstance(answer.get("values"), list)
-        return self._agent[desk_id]
+        if not desk_id or self.agent_requester is None:
+            return False
+
+        def probe() -> bool:
+            answer = send_optional(self.agent_requester, f"servicedesk/{desk_id}/queue", params={"start": 0, "limit": 1})
+            return isinstance(answer, Mapping) and isinstance(answer.get("values"), list)
+        return shared.agent_of(desk_id, probe)
 
     @staticmethod
     def _field_approvals(known: Any) -> List[Mapping[str, Any]]:
